@@ -1,0 +1,151 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import type { ServerConfig } from '../config/server-config.js';
+import { ACTIVE_KEY } from '../crypto/active-key.js';
+import { type Keyring, loadKeys, newMasterKey, writeKeyFile } from '../crypto/keyring.js';
+import { type MasterKey, PayloadCipher } from '../crypto/payload-cipher.js';
+import { prettyLogger } from '../logging/logger.js';
+import { type PassResult, type ReencryptDeps, reencryptPass } from '../rotation/reencrypt.js';
+import { keyringSource } from '../server/keyring-source.js';
+import type { StoreEngine } from '../store/engine.js';
+import { CliError } from './cli-error.js';
+import { startProgress } from './progress.js';
+import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
+
+interface RotateOptions extends StoreOptions {
+  resume?: boolean;
+  retire?: boolean;
+  batchSize: string;
+  settleSeconds: string;
+}
+
+const MAX_PASSES = 10;
+
+/** Adds a new key at the top of the key file, so it becomes the one to activate. */
+function addKeyToFile(config: ServerConfig): MasterKey {
+  if (config.masterKey) {
+    throw new CliError(
+      'the keyring comes from SECRET_STORE_MASTER_KEY, which this command cannot change: generate a key ' +
+        "(openssl rand -base64 32), put it first in SECRET_STORE_MASTER_KEY (comma-separated) on every instance, then run 'secret-store rotate-key --resume'",
+    );
+  }
+  const current = loadKeys(keyringSource(config, false)).keys;
+  const key = newMasterKey();
+  writeKeyFile(config.masterKeyPath, [key, ...current]);
+  process.stdout.write(`Added master key ${key.id} to ${config.masterKeyPath}.\n`);
+  return key;
+}
+
+export function registerRotateKey(program: Command): void {
+  addStoreOptions(program.command('rotate-key'))
+    .description(
+      'Add a new master key, make it active on every server, and re-encrypt every stored payload with it; safe while servers run, resumable',
+    )
+    .option('--resume', 'do not add a key: activate the first key of the keyring and finish re-encrypting')
+    .option('--retire', 'remove every key but the active one from the key file, once nothing uses them')
+    .option('--master-key-file <file>', 'the key file (default <data-dir>/master.key)')
+    .option('--batch-size <n>', 'rows re-encrypted per batch', '500')
+    .option('--settle-seconds <n>', 'how long running servers get to switch to the new key', '6')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ npx secret-store rotate-key              # new key, re-encrypt everything\n  $ npx secret-store rotate-key --resume     # after an interruption\n  $ npx secret-store rotate-key --retire     # drop keys nothing uses any more\n',
+    )
+    .action(async (options: RotateOptions) => {
+      const batchSize = Number(options.batchSize);
+      const settleSeconds = Number(options.settleSeconds);
+      if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');
+      if (!Number.isFinite(settleSeconds) || settleSeconds < 0) throw new CliError('--settle-seconds must be >= 0');
+      await withStore(options, async (engine, config) => {
+        const { openKeyring } = await import('../server/start-server.js');
+        const keyring = await openKeyring(config, engine, prettyLogger());
+        const { meta, deps } = await storesFor(engine, keyring);
+        if (options.retire) {
+          await retire(config, keyring, deps, batchSize);
+          return;
+        }
+        const target = options.resume
+          ? (loadKeys(keyringSource(config, false)).keys[0] as MasterKey)
+          : addKeyToFile(config);
+        keyring.add([target]);
+        if (keyring.active.id !== target.id) {
+          await meta.set(ACTIVE_KEY, target.id);
+          keyring.activate(target.id);
+          process.stdout.write(
+            `Activated master key ${target.id}; giving running servers ${settleSeconds}s to switch.\n`,
+          );
+          await sleep(settleSeconds * 1000);
+        }
+        await reencryptUntilDone(deps, batchSize, target.id);
+      });
+    });
+}
+
+async function storesFor(engine: StoreEngine, keyring: Keyring) {
+  const [{ MetaStore }, { SqlSecretStore }, { SqlIdempotencyStore }] = await Promise.all([
+    import('../store/meta-store.js'),
+    import('../store/sql-secret-store.js'),
+    import('../store/idempotency-store.js'),
+  ]);
+  const deps: ReencryptDeps = {
+    secrets: new SqlSecretStore(engine),
+    idempotency: new SqlIdempotencyStore(engine),
+    cipher: new PayloadCipher(keyring),
+  };
+  return { meta: new MetaStore(engine.db), deps };
+}
+
+async function reencryptUntilDone(deps: ReencryptDeps, batchSize: number, keyId: string): Promise<void> {
+  // Saved idempotent responses come on top; the progress total grows when they are reached.
+  const total = await deps.secrets.count();
+  for (let pass = 1; pass <= MAX_PASSES; pass++) {
+    const progress = startProgress(`re-encrypting (pass ${pass})`, total);
+    let result: PassResult;
+    try {
+      result = await reencryptPass(deps, {
+        batchSize,
+        onBatch: (r) => progress.update(r.scanned, `${r.resealed} re-sealed`),
+      });
+    } finally {
+      progress.stop();
+    }
+    if (result.unreadable > 0) {
+      throw new CliError(
+        `${result.unreadable} stored value(s) open with no key of the keyring (corrupt, or sealed with a key that was removed); they were left as they are`,
+      );
+    }
+    process.stdout.write(
+      `Pass ${pass}: looked at ${result.scanned}, re-sealed ${result.resealed}, ${result.raced} changed meanwhile.\n`,
+    );
+    if (result.resealed === 0 && result.raced === 0) {
+      process.stdout.write(
+        `Done: everything is sealed with master key ${keyId}. Once every server has it, old keys can go: 'secret-store rotate-key --retire'.\n`,
+      );
+      return;
+    }
+  }
+  throw new CliError(
+    `values sealed with an old key kept appearing after ${MAX_PASSES} passes: is a server running without the new key in its keyring? Fix that, then run 'secret-store rotate-key --resume'`,
+  );
+}
+
+async function retire(config: ServerConfig, keyring: Keyring, deps: ReencryptDeps, batchSize: number): Promise<void> {
+  const pending = await reencryptPass(deps, { batchSize, dryRun: true });
+  if (pending.resealed > 0 || pending.unreadable > 0) {
+    throw new CliError(
+      `${pending.resealed + pending.unreadable} stored value(s) are not sealed with the active key ${keyring.active.id} yet: run 'secret-store rotate-key --resume' first`,
+    );
+  }
+  const retired = keyring.ids.filter((id) => id !== keyring.active.id);
+  if (config.masterKey) {
+    process.stdout.write(
+      `Nothing uses ${retired.join(', ') || 'any other key'}: remove them from SECRET_STORE_MASTER_KEY on every instance.\n`,
+    );
+    return;
+  }
+  writeKeyFile(config.masterKeyPath, [keyring.active]);
+  process.stdout.write(
+    retired.length
+      ? `Retired ${retired.join(', ')}; the key file now holds ${keyring.active.id} only.\n`
+      : 'No old key to retire.\n',
+  );
+}

@@ -1,0 +1,38 @@
+/** The options every command that opens the database shares: where the data lives. */
+import { type Command, Option } from 'commander';
+import { resolveServerConfig, type ServerConfig } from '../config/server-config.js';
+import type { StoreEngine } from '../store/engine.js';
+
+export interface StoreOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+  masterKeyFile?: string;
+}
+
+export function addStoreOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--data-dir <dir>', 'the server data directory (default ./data)'))
+    .addOption(new Option('--database-url <url>', 'postgres://... when the server uses PostgreSQL (env DATABASE_URL)'));
+}
+
+export const storeConfig = (options: StoreOptions): ServerConfig =>
+  resolveServerConfig(
+    { dataDir: options.dataDir, databaseUrl: options.databaseUrl, masterKeyFile: options.masterKeyFile },
+    process.env,
+  );
+
+/** Opens (and migrates) the configured database for the length of `fn`. */
+export async function withStore<T>(
+  options: StoreOptions,
+  fn: (engine: StoreEngine, config: ServerConfig) => Promise<T>,
+): Promise<T> {
+  const config = storeConfig(options);
+  // Loaded on use: commands that never touch the database start faster without the drivers.
+  const { openStore } = await import('../server/start-server.js');
+  const engine = await openStore(config);
+  try {
+    return await fn(engine, config);
+  } finally {
+    await engine.close();
+  }
+}

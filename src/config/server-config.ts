@@ -1,0 +1,158 @@
+/**
+ * Server configuration: read once from flags and environment, validated with zod, then passed down.
+ * Nothing else in the program reads process.env.
+ */
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 12111;
+export const DEFAULT_DATA_DIR = './data';
+
+const booleanText = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const serverConfigSchema = z.object({
+  host: z.string().min(1).default(DEFAULT_HOST),
+  port: integer(0, 65535).default(DEFAULT_PORT),
+  dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+  /** Unset means: on when listening on loopback only, off otherwise. */
+  emulator: booleanText.optional(),
+  masterKey: z.string().min(1).optional(),
+  masterKeyFile: z.string().min(1).optional(),
+  sweepIntervalSeconds: integer(1, 86_400).default(60),
+  /** How often a server checks whether a key rotation switched the active master key. */
+  keyPollSeconds: integer(1, 3600).default(2),
+  maxBodyBytes: integer(1024, 16 * 1024 * 1024).default(256 * 1024),
+  sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  /** postgres://... selects PostgreSQL; unset means SQLite in the data dir. */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Run pending migrations at start (the default) or refuse to start until `secret-store migrate` ran. */
+  migrate: booleanText.default(true),
+  dbPoolSize: integer(1, 1000).default(10),
+  dbStatementTimeoutMs: integer(100, 600_000).default(5000),
+  dbConnectTimeoutMs: integer(100, 600_000).default(3000),
+  /** Unset: JSON lines when stdout is not a terminal, plain lines when it is. */
+  logFormat: z.enum(['json', 'pretty']).optional(),
+  /** Serve /metrics (and the health checks) on this port; unset: no metrics listener. */
+  metricsPort: integer(0, 65535).optional(),
+  metricsHost: z.string().min(1).default(DEFAULT_HOST),
+  /** Stripe-style rate limits per account (off by default, for fast local testing). */
+  rateLimit: booleanText.default(false),
+  rateLimitTest: integer(1, 1_000_000).default(25),
+  rateLimitLive: integer(1, 1_000_000).default(100),
+  requestTimeoutMs: integer(100, 600_000).default(30_000),
+  headersTimeoutMs: integer(100, 600_000).default(10_000),
+  keepAliveTimeoutMs: integer(100, 600_000).default(65_000),
+  maxHeaderBytes: integer(1024, 1024 * 1024).default(16 * 1024),
+  /** Serve the web dashboard at /dashboard. */
+  dashboard: booleanText.default(true),
+  /** On SIGTERM, in-flight requests get this long to finish. */
+  shutdownGraceSeconds: integer(0, 600).default(10),
+});
+
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+
+export interface ServerConfig extends Omit<z.output<typeof serverConfigSchema>, 'emulator'> {
+  readonly emulator: boolean;
+  readonly databaseFile: string;
+  readonly masterKeyPath: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** Environment variables for each option; flags win over them. */
+export const ENVIRONMENT: Record<keyof ServerConfigInput, string> = {
+  host: 'SECRET_STORE_HOST',
+  port: 'SECRET_STORE_PORT',
+  dataDir: 'SECRET_STORE_DATA_DIR',
+  emulator: 'SECRET_STORE_EMULATOR',
+  masterKey: 'SECRET_STORE_MASTER_KEY',
+  masterKeyFile: 'SECRET_STORE_MASTER_KEY_FILE',
+  sweepIntervalSeconds: 'SECRET_STORE_SWEEP_INTERVAL_SECONDS',
+  keyPollSeconds: 'SECRET_STORE_KEY_POLL_SECONDS',
+  maxBodyBytes: 'SECRET_STORE_MAX_BODY_BYTES',
+  sqliteSynchronous: 'SECRET_STORE_SQLITE_SYNCHRONOUS',
+  databaseUrl: 'DATABASE_URL',
+  migrate: 'SECRET_STORE_MIGRATE',
+  dbPoolSize: 'SECRET_STORE_DB_POOL_SIZE',
+  dbStatementTimeoutMs: 'SECRET_STORE_DB_STATEMENT_TIMEOUT_MS',
+  dbConnectTimeoutMs: 'SECRET_STORE_DB_CONNECT_TIMEOUT_MS',
+  logFormat: 'SECRET_STORE_LOG_FORMAT',
+  metricsPort: 'SECRET_STORE_METRICS_PORT',
+  metricsHost: 'SECRET_STORE_METRICS_HOST',
+  shutdownGraceSeconds: 'SECRET_STORE_SHUTDOWN_GRACE_SECONDS',
+  dashboard: 'SECRET_STORE_DASHBOARD',
+  rateLimit: 'SECRET_STORE_RATE_LIMIT',
+  rateLimitTest: 'SECRET_STORE_RATE_LIMIT_TEST',
+  rateLimitLive: 'SECRET_STORE_RATE_LIMIT_LIVE',
+  requestTimeoutMs: 'SECRET_STORE_REQUEST_TIMEOUT_MS',
+  headersTimeoutMs: 'SECRET_STORE_HEADERS_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'SECRET_STORE_KEEP_ALIVE_TIMEOUT_MS',
+  maxHeaderBytes: 'SECRET_STORE_MAX_HEADER_BYTES',
+};
+
+export function fromEnvironment(env: NodeJS.ProcessEnv): ServerConfigInput {
+  const input: Record<string, string> = {};
+  for (const [option, variable] of Object.entries(ENVIRONMENT)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') input[option] = value;
+  }
+  return input as ServerConfigInput;
+}
+
+const describeIssues = (error: z.ZodError): string =>
+  error.issues
+    .map((issue) => {
+      const option = String(issue.path[0] ?? '');
+      const variable = ENVIRONMENT[option as keyof ServerConfigInput];
+      return `${option}${variable ? ` (--${kebab(option)} or ${variable})` : ''}: ${issue.message}`;
+    })
+    .join('; ');
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export function resolveServerConfig(flags: ServerConfigInput, env: NodeJS.ProcessEnv): ServerConfig {
+  const merged = { ...fromEnvironment(env), ...stripUndefined(flags) };
+  const parsed = serverConfigSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error)}`);
+  const config = parsed.data;
+  const loopback = isLoopbackHost(config.host);
+  if (config.emulator === true && !loopback) {
+    throw new ConfigError(
+      `emulator mode accepts any sk_test_ key, so it is only allowed on a loopback address; ${config.host} is not one. Register keys with 'secret-store keys create' instead.`,
+    );
+  }
+  if (config.masterKey && config.masterKeyFile) {
+    throw new ConfigError('give the master key either as SECRET_STORE_MASTER_KEY or as --master-key-file, not both');
+  }
+  const dataDir = resolve(config.dataDir);
+  return {
+    ...config,
+    dataDir,
+    emulator: config.emulator ?? loopback,
+    databaseFile: join(dataDir, 'secret-store.db'),
+    masterKeyPath: config.masterKeyFile ? resolve(config.masterKeyFile) : join(dataDir, 'master.key'),
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

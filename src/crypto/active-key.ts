@@ -1,0 +1,27 @@
+/**
+ * The database records which master key is active (`meta.active_key_id`). A key id is an HMAC of
+ * the key, so it doubles as a key check value: starting against an existing database with a keyring
+ * that lacks the active key fails at boot with a clear message, instead of failing reads later.
+ */
+import type { MetaStore } from '../store/meta-store.js';
+import type { Keyring } from './keyring.js';
+
+export const ACTIVE_KEY = 'active_key_id';
+
+export class WrongMasterKeyError extends Error {
+  constructor(activeId: string, available: readonly string[]) {
+    super(
+      `the master key does not match this database: it was sealed with key ${activeId}, and the keyring holds ${available.join(', ')}. ` +
+        'Start with the right key (SECRET_STORE_MASTER_KEY or --master-key-file), or point --data-dir at a new database.',
+    );
+    this.name = 'WrongMasterKeyError';
+  }
+}
+
+/** Records the keyring's first key as active in a new database; checks the keyring otherwise. */
+export async function adoptActiveKey(meta: MetaStore, keyring: Keyring, firstKeyId: string): Promise<string> {
+  const active = await meta.setIfAbsent(ACTIVE_KEY, firstKeyId);
+  if (!keyring.has(active)) throw new WrongMasterKeyError(active, keyring.ids);
+  keyring.activate(active);
+  return active;
+}

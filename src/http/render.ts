@@ -1,0 +1,63 @@
+/** The only code that writes response bodies, and so the only one that writes error bodies. */
+import type { ServerResponse } from 'node:http';
+import type { ApiError } from '../errors/api-error.js';
+
+export type HeaderMap = Record<string, string>;
+
+export function sendJson(res: ServerResponse, status: number, body: string, headers: HeaderMap): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
+}
+
+export const docUrlFor = (code: string): string => `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
+
+/** `{"error": {...}}` with Stripe's field order; `param` only where a parameter is at fault. */
+export function errorBody(error: ApiError): string {
+  return JSON.stringify({
+    error: {
+      type: error.type,
+      code: error.code,
+      message: error.message,
+      ...(error.param === undefined ? {} : { param: error.param }),
+      doc_url: docUrlFor(error.code),
+    },
+  });
+}
+
+export function errorHeaders(error: ApiError): HeaderMap {
+  return { 'Stripe-Should-Retry': String(error.shouldRetry) };
+}
+
+/**
+ * A whole HTTP/1.1 response with an error body, for sockets the HTTP parser gave up on (malformed
+ * requests, oversized headers, timeouts), where no response object exists. Closes the connection.
+ */
+export function rawErrorResponse(error: ApiError, requestId: string): string {
+  const body = errorBody(error);
+  const reason =
+    { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[
+      error.status
+    ] ?? 'Error';
+  return [
+    `HTTP/1.1 ${error.status} ${reason}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `Request-Id: ${requestId}`,
+    `Stripe-Should-Retry: ${error.shouldRetry}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+export function renderError(res: ServerResponse, error: ApiError, headers: HeaderMap): void {
+  sendJson(res, error.status, errorBody(error), { ...headers, ...errorHeaders(error) });
+}

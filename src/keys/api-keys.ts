@@ -1,0 +1,104 @@
+/**
+ * API keys: their format, how they are hashed and shown, and who a key acts as (its principal).
+ *
+ * Registered keys are stored as SHA-256 hashes (keys are 256-bit random strings, so a slow password
+ * hash would add nothing) and compared in constant time. In emulator mode an unregistered, well-formed
+ * test key is accepted and is its own platform account, derived from the key, so the same key always
+ * sees the same secrets and two keys never see each other's.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { errors } from '../errors/api-error.js';
+import { BASE62, randomBase62 } from '../secrets/secret-id.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../store/api-key-store.js';
+
+export const API_KEY_PATTERN = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
+export const ACCOUNT_ID_PATTERN = /^acct_[A-Za-z0-9]{1,64}$/;
+export const USER_ID_PATTERN = /^usr_[A-Za-z0-9]{1,64}$/;
+
+export interface Principal {
+  /** The registered key's id; null for an emulator-mode key. */
+  readonly keyId: string | null;
+  readonly platform: string;
+  readonly livemode: boolean;
+  /** Set for user-bound keys (issue 4): such a key may only use account scope or its own user. */
+  readonly user: string | null;
+}
+
+export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+
+/** Enough to recognise a key in a list or an error, never enough to use it. */
+export function maskApiKey(key: string): string {
+  const match = /^([a-z]{2}_(?:test|live)_)(.*)$/s.exec(key);
+  const prefix = match?.[1] ?? '';
+  const rest = match?.[2] ?? key;
+  if (rest.length >= 16) return `${prefix}${'*'.repeat(rest.length - 4)}${rest.slice(-4)}`;
+  return `${prefix}${'*'.repeat(Math.min(rest.length, 64))}`;
+}
+
+export const modeOfKey = (key: string): boolean | undefined =>
+  API_KEY_PATTERN.test(key) ? key.split('_')[1] === 'live' : undefined;
+
+function base62Digest(text: string, length: number): string {
+  const digest = createHash('sha256').update(text, 'utf8').digest();
+  let out = '';
+  for (let i = 0; i < length; i++) out += BASE62[(digest[i] as number) % 62];
+  return out;
+}
+
+/** The platform account an emulator-mode key acts as; stable for the key, distinct between keys. */
+export const emulatedPlatformOf = (key: string): string => `acct_${base62Digest(`emulated:${key}`, 16)}`;
+
+export const newAccountId = (): string => `acct_${randomBase62(16)}`;
+
+export interface NewApiKey {
+  readonly key: string;
+  readonly record: ApiKeyRecord;
+}
+
+export function generateApiKey(options: {
+  livemode: boolean;
+  platform?: string;
+  user?: string;
+  now: number;
+}): NewApiKey {
+  const key = `sk_${options.livemode ? 'live' : 'test'}_${randomBase62(56)}`;
+  return {
+    key,
+    record: {
+      id: `key_${randomBase62(20)}`,
+      keyHash: hashApiKey(key),
+      display: maskApiKey(key),
+      livemode: options.livemode,
+      platform: options.platform ?? newAccountId(),
+      userId: options.user ?? null,
+      created: options.now,
+      revokedAt: null,
+    },
+  };
+}
+
+export class KeyAuthority {
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly options: { readonly emulator: boolean },
+  ) {}
+
+  get emulator(): boolean {
+    return this.options.emulator;
+  }
+
+  async authenticate(key: string): Promise<Principal> {
+    const livemode = modeOfKey(key);
+    if (livemode === undefined) throw errors.invalidApiKey(maskApiKey(key));
+    const hash = hashApiKey(key);
+    const record = await this.store.findByHash(hash);
+    if (record && timingSafeEqual(Buffer.from(record.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
+      if (record.revokedAt !== null) throw errors.revokedApiKey(maskApiKey(key));
+      return { keyId: record.id, platform: record.platform, livemode: record.livemode, user: record.userId };
+    }
+    if (this.options.emulator && !livemode) {
+      return { keyId: null, platform: emulatedPlatformOf(key), livemode: false, user: null };
+    }
+    throw errors.invalidApiKey(maskApiKey(key));
+  }
+}

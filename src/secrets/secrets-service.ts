@@ -1,0 +1,159 @@
+/**
+ * The Secret Store's rules: create-or-replace by (name, scope), the per-scope cap, expiry, cursor
+ * pagination and payload sealing. Input arrives already well-formed from the HTTP layer; the checks
+ * here are the ones that need the clock or the store.
+ */
+import { payloadBinding } from '../crypto/bindings.js';
+import { CorruptEnvelopeError, type PayloadCipher } from '../crypto/payload-cipher.js';
+import { errors } from '../errors/api-error.js';
+import type { ScopeKey, SecretKey, SecretStore, StoredSecret } from '../store/secret-store.js';
+import {
+  MAX_EXPIRY_SECONDS,
+  MAX_SECRETS_PER_SCOPE,
+  type Owner,
+  type Scope,
+  type Secret,
+  type SecretPage,
+} from './secret.js';
+
+export interface SecretsServiceDeps {
+  readonly store: SecretStore;
+  readonly cipher: PayloadCipher;
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number;
+  readonly newId: () => string;
+}
+
+export interface SetSecretInput {
+  readonly name: string;
+  readonly payload: string;
+  readonly scope: Scope;
+  readonly expiresAt?: number;
+}
+
+export interface ListInput {
+  readonly limit: number;
+  readonly startingAfter?: string;
+  readonly endingBefore?: string;
+}
+
+export interface ReadOptions {
+  readonly withPayload: boolean;
+}
+
+const scopeKey = (owner: Owner, scope: Scope): ScopeKey => ({
+  platform: owner.platform,
+  account: owner.account,
+  livemode: owner.livemode,
+  scopeType: scope.type,
+  scopeUser: scope.type === 'user' ? scope.user : '',
+});
+
+const secretKey = (owner: Owner, scope: Scope, name: string): SecretKey => ({
+  ...scopeKey(owner, scope),
+  name,
+});
+
+/** A user-bound caller may use account scope or its own user scope, nothing else. */
+function authorize(owner: Owner, scope: Scope): void {
+  if (!owner.boundUser || scope.type === 'account' || scope.user === owner.boundUser) return;
+  throw errors.permissionDenied(
+    `This API key is bound to user '${owner.boundUser}': it can only access account-scoped secrets or secrets scoped to its own user.`,
+    'scope[user]',
+  );
+}
+
+const scopeOf = (row: ScopeKey): Scope =>
+  row.scopeType === 'user' ? { type: 'user', user: row.scopeUser } : { type: 'account' };
+
+export class SecretsService {
+  constructor(private readonly deps: SecretsServiceDeps) {}
+
+  private nowSeconds(): number {
+    return Math.floor(this.deps.clock() / 1000);
+  }
+
+  private toSecret(row: StoredSecret, withPayload: boolean): Secret {
+    const secret: Secret = {
+      id: row.id,
+      created: row.created,
+      expiresAt: row.expiresAt,
+      livemode: row.livemode,
+      name: row.name,
+      scope: scopeOf(row),
+    };
+    if (!withPayload) return secret;
+    try {
+      return { ...secret, payload: this.deps.cipher.open(row.ciphertext, payloadBinding(row)) };
+    } catch (error) {
+      if (error instanceof CorruptEnvelopeError) throw errors.corruptSecret(row.name);
+      throw error;
+    }
+  }
+
+  async set(owner: Owner, input: SetSecretInput, options: ReadOptions): Promise<Secret> {
+    authorize(owner, input.scope);
+    const now = this.nowSeconds();
+    if (input.expiresAt !== undefined) {
+      if (input.expiresAt <= now) throw errors.expiresAtInPast();
+      if (input.expiresAt > now + MAX_EXPIRY_SECONDS) throw errors.expiresAtTooFar();
+    }
+    const key = secretKey(owner, input.scope, input.name);
+    const row: StoredSecret = {
+      ...key,
+      id: this.deps.newId(),
+      created: now,
+      expiresAt: input.expiresAt ?? null,
+      ciphertext: this.deps.cipher.seal(input.payload, payloadBinding(key)),
+    };
+    const outcome = await this.deps.store.put(row, { now, maxPerScope: MAX_SECRETS_PER_SCOPE });
+    if (outcome === 'scope_full') throw errors.scopeFull(MAX_SECRETS_PER_SCOPE);
+    const secret = this.toSecret(row, false);
+    return options.withPayload ? { ...secret, payload: input.payload } : secret;
+  }
+
+  async find(owner: Owner, name: string, scope: Scope, options: ReadOptions): Promise<Secret> {
+    authorize(owner, scope);
+    const row = await this.deps.store.find(secretKey(owner, scope, name), this.nowSeconds());
+    if (!row) throw errors.noSuchSecret(name);
+    return this.toSecret(row, options.withPayload);
+  }
+
+  /** Deletes and returns the secret, without its payload: a deleted secret's payload is gone. */
+  async delete(owner: Owner, name: string, scope: Scope): Promise<Secret> {
+    authorize(owner, scope);
+    const row = await this.deps.store.remove(secretKey(owner, scope, name), this.nowSeconds());
+    if (!row) throw errors.noSuchSecret(name);
+    return this.toSecret(row, false);
+  }
+
+  async list(owner: Owner, scope: Scope, input: ListInput, options: ReadOptions): Promise<SecretPage> {
+    authorize(owner, scope);
+    const now = this.nowSeconds();
+    const key = scopeKey(owner, scope);
+    const cursor = async (param: 'starting_after' | 'ending_before', id: string | undefined) => {
+      if (id === undefined) return undefined;
+      const row = await this.deps.store.findById(key, id, now);
+      if (!row) throw errors.noSuchCursor(param, id);
+      return { created: row.created, id: row.id };
+    };
+    const after = await cursor('starting_after', input.startingAfter);
+    const before = await cursor('ending_before', input.endingBefore);
+    const page = await this.deps.store.list(key, { limit: input.limit, after, before }, now);
+    return {
+      secrets: page.rows.map((row) => this.toSecret(row, options.withPayload)),
+      hasMore: page.hasMore,
+    };
+  }
+
+  /** Removes expired rows for good; reads already hide them, so this only reclaims space. */
+  async sweepExpired(batchSize = 500): Promise<number> {
+    const now = this.nowSeconds();
+    let total = 0;
+    for (;;) {
+      const n = await this.deps.store.deleteExpired(now, batchSize);
+      total += n;
+      if (n < batchSize) return total;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/** Registered API keys. Only a hash of each key is stored; the key itself is shown once at creation. */
+import type { Selectable } from 'kysely';
+import type { ApiKeysTable, Db } from './schema.js';
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly keyHash: string;
+  readonly display: string;
+  readonly livemode: boolean;
+  readonly platform: string;
+  readonly userId: string | null;
+  readonly created: number;
+  readonly revokedAt: number | null;
+}
+
+export type RevokeOutcome = 'revoked' | 'already_revoked' | 'missing';
+
+export interface ApiKeyStore {
+  insert(record: ApiKeyRecord): Promise<void>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  list(): Promise<ApiKeyRecord[]>;
+  revoke(id: string, now: number): Promise<RevokeOutcome>;
+}
+
+const toRecord = (row: Selectable<ApiKeysTable>): ApiKeyRecord => ({
+  id: row.id,
+  keyHash: row.key_hash,
+  display: row.display,
+  livemode: Number(row.livemode) === 1,
+  platform: row.platform,
+  userId: row.user_id,
+  created: Number(row.created),
+  revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+});
+
+export class SqlApiKeyStore implements ApiKeyStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(r: ApiKeyRecord): Promise<void> {
+    await this.db
+      .insertInto('api_keys')
+      .values({
+        id: r.id,
+        key_hash: r.keyHash,
+        display: r.display,
+        livemode: r.livemode ? 1 : 0,
+        platform: r.platform,
+        user_id: r.userId,
+        created: r.created,
+        revoked_at: r.revokedAt,
+      })
+      .execute();
+  }
+
+  async findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('created').orderBy('id').execute();
+    return rows.map(toRecord);
+  }
+
+  async revoke(id: string, now: number): Promise<RevokeOutcome> {
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: now })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) return 'revoked';
+    const row = await this.db.selectFrom('api_keys').select('id').where('id', '=', id).executeTakeFirst();
+    return row ? 'already_revoked' : 'missing';
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * The one place where SQLite and PostgreSQL differ. Everything above this file writes portable kysely
+ * queries; what cannot be portable (opening, pragmas, serialising writers of one scope) lives here.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  Kysely,
+  type SqliteDatabase as KyselySqliteDatabase,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteStatement,
+  sql,
+} from 'kysely';
+import pg from 'pg';
+import type { Database, Db } from './schema.js';
+
+export type EngineKind = 'sqlite' | 'postgres';
+
+export interface StoreEngine {
+  readonly kind: EngineKind;
+  readonly db: Db;
+  /** A short description for the startup line, never containing a password. */
+  readonly description: string;
+  /**
+   * The schema the migration bookkeeping tables live in (PostgreSQL's current schema). Without it,
+   * kysely would take such tables in any other schema of the database for ours.
+   */
+  readonly migrationSchema?: string;
+  /**
+   * Serialises writers of one scope inside `trx`, so "check the cap, then insert" cannot race.
+   * SQLite needs nothing: one connection per process and BEGIN IMMEDIATE serialise all writers.
+   */
+  lockScope(trx: Db, scopeKey: string): Promise<void>;
+  /** Runs `fn` on one consistent snapshot of the database, while writers carry on. */
+  readSnapshot<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /** Runs `fn` in a write transaction. */
+  writeTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * kysely prepares every query anew; with better-sqlite3 preparing costs about as much as running a
+ * point query. Queries of one shape compile to the same SQL text, so their statements are reused.
+ */
+function withStatementCache(native: KyselySqliteDatabase, max = 500): KyselySqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => native.close(),
+    prepare(text: string): SqliteStatement {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = native.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+interface PendingWrite {
+  readonly fn: (trx: Db) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for SQLite. Every write waits for a durable commit (an fsync with synchronous=FULL),
+ * and SQLite has one writer; committing each request alone caps writes at a few hundred a second.
+ * Instead, the writes queued during one turn of the event loop run in one BEGIN IMMEDIATE ... COMMIT,
+ * each inside its own savepoint: one commit and one fsync for the batch, while a write that fails
+ * rolls back alone. No caller hears "done" before the commit that contains its write.
+ */
+class GroupCommit {
+  private queue: PendingWrite[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxBatch = 500,
+  ) {}
+
+  readonly run = <T>(fn: (trx: Db) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.maxBatch));
+    this.scheduled = false;
+  }
+
+  private commit(batch: PendingWrite[]): Promise<void> {
+    return this.db.connection().execute(async (conn) => {
+      const settled: Array<() => void> = [];
+      try {
+        await sql`begin immediate`.execute(conn);
+        // A batch of one needs no savepoint: if it fails, the whole transaction rolls back below.
+        if (batch.length === 1) {
+          const [write] = batch as [PendingWrite];
+          const value = await write.fn(conn);
+          settled.push(() => write.resolve(value));
+        } else {
+          for (const write of batch) settled.push(await this.isolated(conn, write));
+        }
+        await sql`commit`.execute(conn);
+      } catch (error) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        for (const write of batch) write.reject(error);
+        return;
+      }
+      for (const settle of settled) settle();
+    });
+  }
+
+  /** Runs one write of a batch in a savepoint; its failure rolls back that write only. */
+  private async isolated(conn: Db, write: PendingWrite): Promise<() => void> {
+    await sql`savepoint write`.execute(conn);
+    try {
+      const value = await write.fn(conn);
+      await sql`release write`.execute(conn);
+      return () => write.resolve(value);
+    } catch (error) {
+      await sql`rollback to write`.execute(conn);
+      await sql`release write`.execute(conn);
+      return () => write.reject(error);
+    }
+  }
+}
+
+export interface SqliteOptions {
+  readonly file: string;
+  /** FULL survives power loss; NORMAL survives a crash of the process only. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
+  mkdirSync(dirname(options.file), { recursive: true });
+  const native = new SqliteDatabase(options.file);
+  native.pragma('journal_mode = WAL');
+  native.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  // Another process (the CLI, a second server) may hold the write lock for a moment.
+  native.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) });
+  return {
+    kind: 'sqlite',
+    db,
+    description: `sqlite ${options.file}`,
+    lockScope: async () => {},
+    writeTransaction: new GroupCommit(db).run,
+    // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
+    readSnapshot: (fn) =>
+      db.connection().execute(async (conn) => {
+        await sql`begin`.execute(conn);
+        try {
+          return await fn(conn);
+        } finally {
+          await sql`commit`.execute(conn);
+        }
+      }),
+    close: () => db.destroy(),
+  };
+}
+
+export interface PostgresOptions {
+  readonly url: string;
+  readonly poolSize: number;
+  /** Statements running longer are cancelled by the server (statement_timeout). */
+  readonly statementTimeoutMs: number;
+  /** How long a request waits for a pooled connection before it fails with a 503. */
+  readonly connectTimeoutMs: number;
+}
+
+/** int8 (bigint) columns hold unix seconds, well inside the safe integer range. */
+const parseInt8 = (value: string) => Number(value);
+
+export async function openPostgres(options: PostgresOptions): Promise<StoreEngine> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    statement_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === pg.types.builtins.INT8
+          ? parseInt8
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle connection that dies (database restarted) must not crash the process; the pool opens a
+  // new one on the next query, so the server recovers by itself.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let migrationSchema: string;
+  try {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    migrationSchema = rows[0]?.schema ?? 'public';
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return {
+    kind: 'postgres',
+    db,
+    migrationSchema,
+    description: `postgres ${redactUrl(options.url)}`,
+    // Writers of one scope queue on a transaction-scoped advisory lock: the cap check and the insert
+    // then happen one writer at a time, across every server instance.
+    lockScope: async (trx, scopeKey) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${scopeKey}, 0))`.execute(trx);
+    },
+    writeTransaction: (fn) => db.transaction().execute(fn),
+    readSnapshot: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
+    close: () => db.destroy(),
+  };
+}
+
+/** The URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006', // connection exceptions
+  '57014', // query_canceled (statement timeout)
+  'SQLITE_BUSY',
+]);
+
+/**
+ * Whether an error means "the database cannot serve right now" (so the request was not executed and
+ * a retry may succeed), as opposed to a bug. Such errors become 503s.
+ */
+export function isUnavailableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
+    error.message,
+  );
+}

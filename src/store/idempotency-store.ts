@@ -1,0 +1,154 @@
+/**
+ * Idempotency records: key -> request fingerprint and saved response. Every step is a single
+ * conditional statement, so concurrent requests (or server instances) with one key cannot both
+ * claim it, on either engine.
+ */
+import type { StoreEngine } from './engine.js';
+import type { Db } from './schema.js';
+
+export interface ClaimRequest {
+  readonly owner: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly requestId: string;
+  readonly now: number;
+  /** How long an unfinished request holds the key before a retry may take it over (seconds). */
+  readonly lockSeconds: number;
+  /** Records older than this are forgotten: the key may be used afresh (seconds). */
+  readonly ttlSeconds: number;
+}
+
+export type Claim =
+  | { readonly kind: 'claimed' }
+  | { readonly kind: 'in_flight' }
+  | { readonly kind: 'mismatch' }
+  | { readonly kind: 'replay'; readonly status: number; readonly body: string; readonly requestId: string };
+
+export interface IdempotencyStore {
+  claim(request: ClaimRequest): Promise<Claim>;
+  complete(owner: string, key: string, requestId: string, status: number, body: string): Promise<void>;
+  /** Forgets a claim whose request was not executed (validation failure, unavailable storage). */
+  release(owner: string, key: string, requestId: string): Promise<void>;
+  deleteOlderThan(cutoff: number): Promise<number>;
+  /** Completed records after `after` in (owner, key) order, for re-encryption of saved bodies. */
+  scanCompleted(after: RecordKey, limit: number): Promise<CompletedRecord[]>;
+  /** Replaces a saved body only if it is still `expected`. */
+  swapBody(record: RecordKey, expected: string, next: string): Promise<boolean>;
+}
+
+export interface RecordKey {
+  readonly owner: string;
+  readonly key: string;
+}
+
+export interface CompletedRecord extends RecordKey {
+  readonly body: string;
+}
+
+export class SqlIdempotencyStore implements IdempotencyStore {
+  private readonly db: Db;
+
+  /** Writes go through the engine's write path (on SQLite, the group commit). */
+  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction'>) {
+    this.db = engine.db;
+  }
+
+  claim(r: ClaimRequest): Promise<Claim> {
+    return this.engine.writeTransaction((trx) => this.claimWith(trx, r));
+  }
+
+  private async claimWith(db: Db, r: ClaimRequest): Promise<Claim> {
+    const fresh = {
+      fingerprint: r.fingerprint,
+      request_id: r.requestId,
+      status: null,
+      body: null,
+      created: r.now,
+      locked_until: r.now + r.lockSeconds,
+    };
+    const inserted = await db
+      .insertInto('idempotency_keys')
+      .values({ owner: r.owner, idem_key: r.key, ...fresh })
+      .onConflict((oc) => oc.columns(['owner', 'idem_key']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return { kind: 'claimed' };
+
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('owner', '=', r.owner)
+      .where('idem_key', '=', r.key)
+      .executeTakeFirst();
+    if (!row) return this.claimWith(db, r); // pruned between the two statements
+    const expired = Number(row.created) <= r.now - r.ttlSeconds;
+    const abandoned = row.status === null && Number(row.locked_until) <= r.now && row.fingerprint === r.fingerprint;
+    if (expired || abandoned) {
+      const taken = await db
+        .updateTable('idempotency_keys')
+        .set(fresh)
+        .where('owner', '=', r.owner)
+        .where('idem_key', '=', r.key)
+        .where('request_id', '=', row.request_id)
+        .executeTakeFirst();
+      return Number(taken.numUpdatedRows) === 1 ? { kind: 'claimed' } : { kind: 'in_flight' };
+    }
+    if (row.fingerprint !== r.fingerprint) return { kind: 'mismatch' };
+    if (row.status === null || row.body === null) return { kind: 'in_flight' };
+    return { kind: 'replay', status: row.status, body: row.body, requestId: row.request_id };
+  }
+
+  async complete(owner: string, key: string, requestId: string, status: number, body: string): Promise<void> {
+    await this.engine.writeTransaction((trx) =>
+      trx
+        .updateTable('idempotency_keys')
+        .set({ status, body })
+        .where('owner', '=', owner)
+        .where('idem_key', '=', key)
+        .where('request_id', '=', requestId)
+        .execute(),
+    );
+  }
+
+  async release(owner: string, key: string, requestId: string): Promise<void> {
+    await this.engine.writeTransaction((trx) =>
+      trx
+        .deleteFrom('idempotency_keys')
+        .where('owner', '=', owner)
+        .where('idem_key', '=', key)
+        .where('request_id', '=', requestId)
+        .where('status', 'is', null)
+        .execute(),
+    );
+  }
+
+  async deleteOlderThan(cutoff: number): Promise<number> {
+    const result = await this.db.deleteFrom('idempotency_keys').where('created', '<=', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async scanCompleted(after: RecordKey, limit: number): Promise<CompletedRecord[]> {
+    const rows = await this.db
+      .selectFrom('idempotency_keys')
+      .select(['owner', 'idem_key', 'body'])
+      .where('body', 'is not', null)
+      .where((eb) =>
+        eb.or([eb('owner', '>', after.owner), eb.and([eb('owner', '=', after.owner), eb('idem_key', '>', after.key)])]),
+      )
+      .orderBy('owner')
+      .orderBy('idem_key')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ owner: r.owner, key: r.idem_key, body: r.body ?? '' }));
+  }
+
+  async swapBody(record: RecordKey, expected: string, next: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('idempotency_keys')
+      .set({ body: next })
+      .where('owner', '=', record.owner)
+      .where('idem_key', '=', record.key)
+      .where('body', '=', expected)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Versioned schema migrations, written with kysely's schema builder so the same list runs on SQLite
+ * and PostgreSQL. Append new migrations; never edit one that has shipped.
+ */
+import {
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from 'kysely';
+
+import type { EngineKind, StoreEngine } from './engine.js';
+
+const migrations = (engine: EngineKind): Record<string, Migration> => {
+  // Ids sort in creation order byte by byte; PostgreSQL's default collation would not keep that.
+  const bytewise = (c: ColumnDefinitionBuilder) => (engine === 'postgres' ? c.modifyFront(sql`collate "C"`) : c);
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('secrets')
+          .addColumn('id', 'text', (c) => bytewise(c).primaryKey())
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('livemode', 'integer', (c) => c.notNull())
+          .addColumn('scope_type', 'text', (c) => c.notNull())
+          .addColumn('scope_user', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('ciphertext', engine === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+          .addColumn('created', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint')
+          .execute();
+        // The namespace of a secret: at most one row per name in a scope.
+        await db.schema
+          .createIndex('secrets_by_name')
+          .on('secrets')
+          .columns(['platform', 'account', 'livemode', 'scope_type', 'scope_user', 'name'])
+          .unique()
+          .execute();
+        await db.schema
+          .createIndex('secrets_by_expiry')
+          .on('secrets')
+          .column('expires_at')
+          .where(sql.ref('expires_at'), 'is not', null)
+          .execute();
+
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('display', 'text', (c) => c.notNull())
+          .addColumn('livemode', 'integer', (c) => c.notNull())
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('created', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+
+        await db.schema
+          .createTable('idempotency_keys')
+          .addColumn('owner', 'text', (c) => bytewise(c).notNull())
+          .addColumn('idem_key', 'text', (c) => bytewise(c).notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('request_id', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer')
+          .addColumn('body', 'text')
+          .addColumn('created', 'bigint', (c) => c.notNull())
+          .addColumn('locked_until', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('idempotency_keys_pk', ['owner', 'idem_key'])
+          .execute();
+        await db.schema.createIndex('idempotency_keys_by_created').on('idempotency_keys').column('created').execute();
+
+        await db.schema
+          .createTable('meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+    '0002_audit_log': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('audit_log')
+          .addColumn('seq', engine === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('time', 'bigint', (c) => c.notNull())
+          .addColumn('request_id', 'text', (c) => c.notNull())
+          .addColumn('key_id', 'text')
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('account', 'text', (c) => c.notNull())
+          .addColumn('livemode', 'integer', (c) => c.notNull())
+          .addColumn('operation', 'text', (c) => c.notNull())
+          .addColumn('scope_type', 'text', (c) => c.notNull())
+          .addColumn('scope_user', 'text')
+          .addColumn('name', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_log_by_time').on('audit_log').column('time').execute();
+        await db.schema.createIndex('audit_log_by_name').on('audit_log').column('name').execute();
+      },
+    },
+  };
+};
+
+type MigratableEngine = Pick<StoreEngine, 'db' | 'kind' | 'migrationSchema'>;
+
+const migrator = (engine: MigratableEngine) => {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(engine.kind) };
+  return new Migrator({ db: engine.db, provider, migrationTableSchema: engine.migrationSchema });
+};
+
+/** Runs every migration not yet applied; returns the names it ran. */
+export async function migrateToLatest(engine: MigratableEngine): Promise<string[]> {
+  const { error, results } = await migrator(engine).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** True when every known migration has run; readiness and `migrate --check` use it. */
+export async function migrationsCurrent(engine: MigratableEngine): Promise<boolean> {
+  const all = await migrator(engine).getMigrations();
+  return all.every((m) => m.executedAt !== undefined);
+}

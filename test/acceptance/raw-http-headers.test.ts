@@ -1,0 +1,136 @@
+/**
+ * Response headers over raw HTTP: Request-Id, Stripe-Version, Stripe-Account, Idempotency-Key and
+ * Content-Type, on successes and errors alike.
+ */
+import { describe, expect, it } from 'vitest';
+import { call, expectApiError, expectOk, REQUEST_ID } from '../support/api-assertions.js';
+import type { RawResponse } from '../support/server-process.js';
+import { bearer, form, serverForFile } from '../support/server-process.js';
+
+const DEFAULT_VERSION = '2026-10-28.endive';
+
+const server = serverForFile();
+
+const list = (headers: Record<string, string> = {}, key = 'sk_test_headers') =>
+  call(server, 'GET', '/v1/apps/secrets?scope[type]=account', { headers: { ...bearer(key), ...headers } });
+
+const create = (body: string, headers: Record<string, string> = {}, key = 'sk_test_headers') =>
+  call(server, 'POST', '/v1/apps/secrets', { headers: { ...form(key), ...headers }, body });
+
+describe('Request-Id', () => {
+  it('is on successes and errors, and unique per request', async () => {
+    const answers: RawResponse[] = [
+      await list(),
+      await list(),
+      await create('name=rid&payload=p&scope[type]=account'),
+      await call(server, 'GET', '/v1/apps/secrets?scope[type]=account'), // 401
+      await call(server, 'GET', '/v1/customers', { headers: bearer() }), // 404
+      await create('name=rid&scope[type]=account'), // 400
+      await list({ 'Stripe-Account': 'nope' }), // 403
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 401, 404, 400, 403]);
+    const ids = answers.map((a) => a.headers.get('request-id') ?? '');
+    for (const id of ids) expect(id).toMatch(REQUEST_ID);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('Stripe-Version', () => {
+  it('answers with the default version when the request names none', async () => {
+    const res = await list();
+    expectOk(res, 'list');
+    expect(res.headers.get('stripe-version')).toBe(DEFAULT_VERSION);
+  });
+
+  it.each(['2024-06-20', '2026-10-28.endive', '2023-08-16'])('echoes %s', async (version) => {
+    const res = await list({ 'Stripe-Version': version });
+    expectOk(res, 'list');
+    expect(res.headers.get('stripe-version')).toBe(version);
+  });
+
+  it('echoes the version on an error answer too', async () => {
+    const res = await call(server, 'GET', '/v1/apps/secrets?scope[type]=account', {
+      headers: { 'Stripe-Version': '2024-06-20' },
+    });
+    expectApiError(res, { status: 401, code: 'api_key_missing' });
+    expect(res.headers.get('stripe-version')).toBe('2024-06-20');
+  });
+
+  it('echoes the version on a POST too', async () => {
+    const res = await create('name=versioned&payload=p&scope[type]=account', { 'Stripe-Version': '2024-06-20' });
+    expectOk(res, 'secret');
+    expect(res.headers.get('stripe-version')).toBe('2024-06-20');
+  });
+
+  it.each(['latest', '2024-6-20', '2024-06-20.Basil', '2024-06-20;drop', 'x'.repeat(300)])(
+    'rejects the malformed version %s with 400',
+    async (version) => {
+      const res = await list({ 'Stripe-Version': version });
+      const error = expectApiError(res, { status: 400, code: 'api_version_invalid' });
+      expect(error.message.length).toBeLessThan(400);
+    },
+  );
+});
+
+describe('Stripe-Account', () => {
+  it('is echoed, and selects the connected account’s secrets', async () => {
+    const key = 'sk_test_connect_headers';
+    const made = await create(
+      'name=on-connected&payload=p&scope[type]=account',
+      { 'Stripe-Account': 'acct_1Conn' },
+      key,
+    );
+    expectOk(made, 'secret');
+    expect(made.headers.get('stripe-account')).toBe('acct_1Conn');
+
+    const onConnected = await list({ 'Stripe-Account': 'acct_1Conn' }, key);
+    expect(onConnected.headers.get('stripe-account')).toBe('acct_1Conn');
+    expect(expectOk<{ data: { name: string }[] }>(onConnected, 'list').data.map((s) => s.name)).toEqual([
+      'on-connected',
+    ]);
+
+    const onPlatform = await list({}, key);
+    expect(onPlatform.headers.get('stripe-account')).toBeNull();
+    expect(expectOk<{ data: unknown[] }>(onPlatform, 'list').data).toEqual([]);
+  });
+
+  it.each(['bogus', 'acct_', 'acct_12-34', 'cus_123'])('rejects the malformed account %s with 403', async (account) => {
+    const res = await list({ 'Stripe-Account': account });
+    expectApiError(res, { status: 403, code: 'account_invalid' });
+    expect(res.headers.get('stripe-account')).toBeNull();
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('is echoed on a POST', async () => {
+    const res = await create('name=idem-echo&payload=p&scope[type]=account', { 'Idempotency-Key': 'echo-key-1' });
+    expectOk(res, 'secret');
+    expect(res.headers.get('idempotency-key')).toBe('echo-key-1');
+  });
+
+  it('is not echoed without one', async () => {
+    const res = await create('name=no-idem&payload=p&scope[type]=account');
+    expectOk(res, 'secret');
+    expect(res.headers.get('idempotency-key')).toBeNull();
+  });
+});
+
+describe('Content-Type', () => {
+  it('is application/json on every kind of answer', async () => {
+    const answers = [
+      await list(),
+      await create('name=ct&payload=p&scope[type]=account'),
+      await call(server, 'GET', '/v1/apps/secrets/find?name=missing&scope[type]=account', { headers: bearer() }),
+      await call(server, 'GET', '/'),
+      await call(server, 'POST', '/v1/apps/secrets', {
+        headers: { ...bearer(), 'Content-Type': 'text/plain' },
+        body: 'x',
+      }),
+      await call(server, 'PUT', '/v1/apps/secrets', { headers: bearer() }),
+      await call(server, 'OPTIONS', '/v1/apps/secrets', { headers: bearer() }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 404, 404, 400, 404, 404]);
+    // call() has checked Content-Type, Request-Id and that the body is JSON.
+    for (const a of answers) expect(a.headers.get('content-type')).toBe('application/json');
+  });
+});

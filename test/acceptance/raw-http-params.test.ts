@@ -1,0 +1,388 @@
+/**
+ * Parameter validation over raw HTTP, with Stripe's error codes and params: unknown, missing, empty
+ * and malformed parameters, length caps, `expand`, Content-Type handling, and the request size limits.
+ */
+import { describe, expect, it } from 'vitest';
+import { call, exchangeRaw, expectApiError, expectOk } from '../support/api-assertions.js';
+import { bearer, form, serverForFile } from '../support/server-process.js';
+
+const server = serverForFile();
+
+interface Secret {
+  readonly name: string;
+  readonly payload?: string | null;
+}
+
+const KEY = 'sk_test_params';
+const create = (body: string | Uint8Array, headers: Record<string, string> = form(KEY)) =>
+  call(server, 'POST', '/v1/apps/secrets', { headers, body });
+const get = (path: string, headers: Record<string, string> = bearer(KEY)) => call(server, 'GET', path, { headers });
+
+const invalid = (code: string, param?: string) => ({ status: 400, code, param });
+
+describe('unknown parameters', () => {
+  it('names a top-level unknown parameter', async () => {
+    const error = expectApiError(
+      await create('name=n&payload=p&scope[type]=account&foo=1'),
+      invalid('parameter_unknown', 'foo'),
+    );
+    expect(error.message).toBe('Received unknown parameter: foo');
+  });
+
+  it('reports an unknown parameter before a missing one', async () => {
+    expectApiError(await create('foo=1'), invalid('parameter_unknown', 'foo'));
+    expectApiError(await get('/v1/apps/secrets/find?foo=1'), invalid('parameter_unknown', 'foo'));
+  });
+
+  it('cuts a huge unknown parameter name short, within the error schema', async () => {
+    const huge = 'x'.repeat(60_000);
+    for (const [body, code] of [
+      [`name=n&payload=p&scope[type]=account&${huge}=1`, 'parameter_unknown'],
+      [`name=n&payload=p&scope[type]=account&scope[${huge}]=1`, 'parameter_unknown'],
+      [`name=n&payload=p&scope[type]=account&a[b][c][d][e][${huge}]=1`, 'parameter_invalid_nesting'],
+      [`name=n&payload=p&scope=x&scope[${huge}]=1`, 'parameter_invalid_nesting'],
+    ] as const) {
+      const res = await create(body);
+      expect(res.status).toBe(400);
+      // The schema caps `param` at 5000 and `message` at 40000 characters (expectApiError checks it).
+      const error = (res.json as { error: { param: string } }).error;
+      expectApiError(res, invalid(code, error.param));
+      expect(error.param.length).toBeLessThan(300);
+      expect(res.text.length).toBeLessThan(2000);
+    }
+  });
+
+  it('names a nested unknown parameter', async () => {
+    const error = expectApiError(
+      await create('name=n&payload=p&scope[type]=account&scope[foo]=1'),
+      invalid('parameter_unknown', 'scope[foo]'),
+    );
+    expect(error.message).toBe('Received unknown parameter: scope[foo]');
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'])(
+    'treats %s as an unknown parameter',
+    async (name) => {
+      expectApiError(
+        await create(`name=n&payload=p&scope[type]=account&${name}=1`),
+        invalid('parameter_unknown', name),
+      );
+    },
+  );
+
+  it('treats a nested __proto__ as an unknown parameter', async () => {
+    expectApiError(
+      await create('name=n&payload=p&scope[type]=account&scope[__proto__][type]=user'),
+      invalid('parameter_unknown', 'scope[__proto__]'),
+    );
+  });
+
+  it('rejects unknown parameters on the GET endpoints', async () => {
+    expectApiError(await get('/v1/apps/secrets?scope[type]=account&name=x'), invalid('parameter_unknown', 'name'));
+    expectApiError(
+      await get('/v1/apps/secrets/find?name=x&scope[type]=account&payload=p'),
+      invalid('parameter_unknown', 'payload'),
+    );
+  });
+});
+
+describe('missing and empty parameters', () => {
+  it('names a missing name', async () => {
+    const error = expectApiError(await create('payload=p&scope[type]=account'), invalid('parameter_missing', 'name'));
+    expect(error.message).toBe('Missing required param: name.');
+  });
+
+  it('names a missing payload', async () => {
+    expectApiError(await create('name=n&scope[type]=account'), invalid('parameter_missing', 'payload'));
+  });
+
+  it('names a missing scope', async () => {
+    expectApiError(await create('name=n&payload=p'), invalid('parameter_missing', 'scope'));
+    expectApiError(await get('/v1/apps/secrets'), invalid('parameter_missing', 'scope'));
+    expectApiError(await get('/v1/apps/secrets/find?name=n'), invalid('parameter_missing', 'scope'));
+  });
+
+  it('names a missing scope[type]', async () => {
+    expectApiError(await create('name=n&payload=p&scope[user]=usr_1'), invalid('parameter_missing', 'scope[type]'));
+  });
+
+  it('answers an empty name with parameter_invalid_empty', async () => {
+    const error = expectApiError(
+      await create('name=&payload=p&scope[type]=account'),
+      invalid('parameter_invalid_empty', 'name'),
+    );
+    expect(error.message).toMatch(/^You passed an empty string for 'name'/);
+  });
+
+  it('answers an empty payload with parameter_invalid_empty', async () => {
+    expectApiError(await create('name=n&payload=&scope[type]=account'), invalid('parameter_invalid_empty', 'payload'));
+  });
+
+  it('answers a user scope without a user with 400 on scope[user]', async () => {
+    expectApiError(await create('name=n&payload=p&scope[type]=user'), invalid('parameter_missing', 'scope[user]'));
+  });
+
+  it('answers an account scope with a user with 400 on scope[user]', async () => {
+    expectApiError(
+      await create('name=n&payload=p&scope[type]=account&scope[user]=usr_1'),
+      invalid('parameter_unknown', 'scope[user]'),
+    );
+  });
+});
+
+describe('malformed values', () => {
+  it.each(['abc', '1.5', '', '1e2', '0x10', ' 5'])('rejects limit=%s', async (limit) => {
+    const res = await get(`/v1/apps/secrets?scope[type]=account&limit=${encodeURIComponent(limit)}`);
+    if (limit === '') {
+      // An empty value means "not given" (Stripe treats empty strings as unset).
+      expectOk(res, 'list');
+      return;
+    }
+    expectApiError(res, invalid('parameter_invalid_integer', 'limit'));
+  });
+
+  it.each(['0', '101', '-1'])('rejects limit=%s as out of range', async (limit) => {
+    expectApiError(
+      await get(`/v1/apps/secrets?scope[type]=account&limit=${limit}`),
+      invalid('parameter_invalid_integer', 'limit'),
+    );
+  });
+
+  it.each(['1.5', 'soon', '1e10', '99999999999999999999'])('rejects expires_at=%s', async (value) => {
+    expectApiError(
+      await create(`name=n&payload=p&scope[type]=account&expires_at=${value}`),
+      invalid('parameter_invalid_integer', 'expires_at'),
+    );
+  });
+
+  it('rejects a scope type outside the enum', async () => {
+    const error = expectApiError(
+      await create('name=n&payload=p&scope[type]=team'),
+      invalid('parameter_invalid_enum', 'scope[type]'),
+    );
+    expect(error.message).toContain('team');
+  });
+
+  it('rejects a scope sent as a string', async () => {
+    expectApiError(await create('name=n&payload=p&scope=account'), invalid('parameter_invalid_object', 'scope'));
+  });
+
+  it('rejects a name sent as an object or an array', async () => {
+    expectApiError(
+      await create('name[a]=n&payload=p&scope[type]=account'),
+      invalid('parameter_invalid_string', 'name'),
+    );
+    expectApiError(await create('name[]=n&payload=p&scope[type]=account'), invalid('parameter_invalid_string', 'name'));
+  });
+
+  it('rejects a scalar and a nested use of one name', async () => {
+    expectApiError(
+      await create('name=n&payload=p&scope=x&scope[type]=account'),
+      invalid('parameter_invalid_nesting', 'scope[type]'),
+    );
+  });
+
+  it('rejects nesting deeper than the limit', async () => {
+    expectApiError(
+      await create('name=n&payload=p&scope[type]=account&a[b][c][d][e][f]=1'),
+      invalid('parameter_invalid_nesting', 'a[b][c][d][e][f]'),
+    );
+  });
+});
+
+describe('length caps', () => {
+  it('accepts a name of 5000 characters and rejects 5001', async () => {
+    const ok = expectOk<Secret>(await create(`name=${'n'.repeat(5000)}&payload=p&scope[type]=account`), 'secret');
+    expect(ok.name).toHaveLength(5000);
+    expectApiError(
+      await create(`name=${'n'.repeat(5001)}&payload=p&scope[type]=account`),
+      invalid('parameter_invalid_string', 'name'),
+    );
+  });
+
+  it('counts characters, not bytes: 5000 two-byte characters are fine', async () => {
+    const name = 'é'.repeat(5000);
+    const ok = expectOk<Secret>(
+      await create(`name=${encodeURIComponent(name)}&payload=p&scope[type]=account`),
+      'secret',
+    );
+    expect(ok.name).toBe(name);
+  });
+
+  it('accepts a payload of 5000 characters and rejects 5001', async () => {
+    const payload = 'p'.repeat(5000);
+    const ok = expectOk<Secret>(
+      await create(`name=long-payload&payload=${payload}&scope[type]=account&expand[]=payload`),
+      'secret',
+    );
+    expect(ok.payload).toBe(payload);
+    expectApiError(
+      await create(`name=long-payload&payload=${'p'.repeat(5001)}&scope[type]=account`),
+      invalid('parameter_invalid_string', 'payload'),
+    );
+  });
+
+  it('rejects a scope[user] of 5001 characters', async () => {
+    expectApiError(
+      await create(`name=n&payload=p&scope[type]=user&scope[user]=${'u'.repeat(5001)}`),
+      invalid('parameter_invalid_string', 'scope[user]'),
+    );
+  });
+});
+
+describe('expand', () => {
+  it('rejects a field that cannot be expanded', async () => {
+    const error = expectApiError(
+      await create('name=n&payload=p&scope[type]=account&expand[]=bogus'),
+      invalid('parameter_invalid_expand', 'expand'),
+    );
+    expect(error.message).toContain('bogus');
+    expectApiError(
+      await get('/v1/apps/secrets/find?name=n&scope[type]=account&expand[]=bogus'),
+      invalid('parameter_invalid_expand', 'expand'),
+    );
+  });
+
+  it('rejects expand sent as a string rather than an array', async () => {
+    expectApiError(
+      await get('/v1/apps/secrets/find?name=n&scope[type]=account&expand=payload'),
+      invalid('parameter_invalid_array', 'expand'),
+    );
+    expectApiError(
+      await create('name=n&payload=p&scope[type]=account&expand=payload'),
+      invalid('parameter_invalid_array', 'expand'),
+    );
+  });
+
+  it('rejects expand sent as an object', async () => {
+    expectApiError(
+      await create('name=n&payload=p&scope[type]=account&expand[a]=payload'),
+      invalid('parameter_invalid_array', 'expand'),
+    );
+  });
+
+  it('expands data.payload on list, but not payload', async () => {
+    const key = 'sk_test_params_list_expand';
+    expectOk(await create('name=one&payload=p1&scope[type]=account', form(key)), 'secret');
+    const listed = expectOk<{ data: Secret[] }>(
+      await get('/v1/apps/secrets?scope[type]=account&expand[]=data.payload', bearer(key)),
+      'list',
+    );
+    expect(listed.data.map((s) => s.payload)).toEqual(['p1']);
+    expectApiError(
+      await get('/v1/apps/secrets?scope[type]=account&expand[]=payload', bearer(key)),
+      invalid('parameter_invalid_expand', 'expand'),
+    );
+  });
+});
+
+describe('Content-Type', () => {
+  it('lets a GET carry a JSON Content-Type with no body (stripe-node sends one on GETs)', async () => {
+    const headers = { ...bearer(KEY), 'Content-Type': 'application/json' };
+    expectOk(await get('/v1/apps/secrets?scope[type]=account', headers), 'list');
+    expectApiError(await get('/v1/apps/secrets/find?name=missing&scope[type]=account', headers), {
+      status: 404,
+      code: 'resource_missing',
+      param: 'name',
+    });
+  });
+
+  it('lets a GET carry the form Content-Type with no body', async () => {
+    expectOk(await get('/v1/apps/secrets?scope[type]=account', form(KEY)), 'list');
+  });
+
+  it('rejects a POST with a JSON body', async () => {
+    const key = 'sk_test_params_json';
+    const res = await create(JSON.stringify({ name: 'n', payload: 'p', scope: { type: 'account' } }), {
+      ...bearer(key),
+      'Content-Type': 'application/json',
+    });
+    const error = expectApiError(res, invalid('content_type_invalid'));
+    expect(error.message).toContain('application/x-www-form-urlencoded');
+    const listed = expectOk<{ data: unknown[] }>(
+      await get('/v1/apps/secrets?scope[type]=account', bearer(key)),
+      'list',
+    );
+    expect(listed.data).toEqual([]);
+  });
+
+  it('rejects a POST with a multipart body', async () => {
+    expectApiError(
+      await create('--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nn\r\n--b--', {
+        ...bearer(KEY),
+        'Content-Type': 'multipart/form-data; boundary=b',
+      }),
+      invalid('content_type_invalid'),
+    );
+  });
+
+  it('accepts the form Content-Type with a charset and in any case', async () => {
+    for (const type of ['application/x-www-form-urlencoded; charset=utf-8', 'Application/X-WWW-Form-Urlencoded']) {
+      expectOk(
+        await create('name=ct&payload=p&scope[type]=account', { ...bearer(KEY), 'Content-Type': type }),
+        'secret',
+      );
+    }
+  });
+});
+
+describe('request size limits', () => {
+  const LIMIT = 256 * 1024;
+  const bodyOf = (bytes: number) => {
+    const head = 'name=big&scope[type]=account&payload=';
+    return head + 'a'.repeat(bytes - head.length);
+  };
+
+  it('reads a body of exactly 256 KiB (and rejects its oversized payload as a parameter)', async () => {
+    expectApiError(await create(bodyOf(LIMIT)), invalid('parameter_invalid_string', 'payload'));
+  });
+
+  it('answers a body over 256 KiB with a JSON 413, and keeps serving', async () => {
+    const error = expectApiError(await create(bodyOf(LIMIT + 1)), { status: 413, code: 'request_too_large' });
+    expect(error.message).toContain(String(LIMIT));
+    expectApiError(await create(bodyOf(4 * LIMIT)), { status: 413, code: 'request_too_large' });
+    const made = expectOk<Secret>(await create('name=after-413&payload=p&scope[type]=account'), 'secret');
+    expect(made.name).toBe('after-413');
+    expectOk(await get('/v1/apps/secrets?scope[type]=account'), 'list');
+  });
+
+  it('answers a chunked body over 256 KiB (no Content-Length) with a JSON 413', async () => {
+    const chunk = 'a'.repeat(64 * 1024);
+    const chunks = ['name=chunked&scope[type]=account&payload=', ...Array.from({ length: 5 }, () => chunk)];
+    const request = Buffer.from(
+      [
+        'POST /v1/apps/secrets HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Connection: close',
+        `Authorization: Bearer ${KEY}`,
+        'Content-Type: application/x-www-form-urlencoded',
+        'Transfer-Encoding: chunked',
+        '',
+        ...chunks.map((c) => `${c.length.toString(16)}\r\n${c}`),
+        '0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const reply = await exchangeRaw(server.port, request);
+    expectApiError(reply, { status: 413, code: 'request_too_large' });
+    expectOk(await get('/v1/apps/secrets?scope[type]=account'), 'list');
+  });
+
+  it('answers 300 parameters with 400', async () => {
+    const extra = Array.from({ length: 297 }, (_, i) => `x${i}=1`).join('&');
+    expectApiError(await create(`name=n&payload=p&scope[type]=account&${extra}`), invalid('parameters_too_many'));
+  });
+
+  it('counts query and body parameters together', async () => {
+    const query = Array.from({ length: 150 }, (_, i) => `q${i}=1`).join('&');
+    const body = Array.from({ length: 150 }, (_, i) => `b${i}=1`).join('&');
+    const res = await call(server, 'POST', `/v1/apps/secrets?${query}`, { headers: form(KEY), body });
+    expectApiError(res, invalid('parameters_too_many'));
+  });
+
+  it('answers 300 parameters in a GET query with 400', async () => {
+    const query = Array.from({ length: 300 }, (_, i) => `expand[]=e${i}`).join('&');
+    expectApiError(await get(`/v1/apps/secrets?scope[type]=account&${query}`), invalid('parameters_too_many'));
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * The error classes stripe-node raises against this server, with everything it copies from the
+ * answer filled in: type, code, param, statusCode, requestId, headers, and a body that matches
+ * Stripe's error schema (checked in expectStripeError).
+ */
+import Stripe from 'stripe';
+import { afterEach, describe, expect, it } from 'vitest';
+import { assertMatchesSchema } from '../support/openapi.js';
+import { errorBodyOf, expectStripeError, freshKey, ResponseAudit } from '../support/sdk.js';
+import { serverForFile } from '../support/server-process.js';
+
+const server = serverForFile();
+const audit = new ResponseAudit();
+afterEach(() => {
+  audit.verify();
+});
+
+const ACCOUNT = { type: 'account' } as const;
+const client = (label: string, config: Stripe.StripeConfig = {}): Stripe =>
+  audit.client(server, freshKey(label), config);
+
+/** Counts the HTTP attempts stripe-node makes, retries included. */
+function countAttempts(stripe: Stripe): () => number {
+  let n = 0;
+  stripe.on('request', () => {
+    n += 1;
+  });
+  return () => n;
+}
+
+describe('StripeInvalidRequestError', () => {
+  it('a missing secret: 404 resource_missing on name, with the request id and no retry', async () => {
+    const stripe = client('missing', { maxNetworkRetries: 2 });
+    const attempts = countAttempts(stripe);
+    const err = await expectStripeError(stripe.apps.secrets.find({ name: 'ghost', scope: ACCOUNT }), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 404,
+      rawType: 'invalid_request_error',
+      code: 'resource_missing',
+      param: 'name',
+      message: "No such secret: 'ghost'",
+    });
+    expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(err.requestId).toMatch(/^req_/);
+    expect(err.headers?.['stripe-should-retry']).toBe('false');
+    expect(err.headers?.['content-type']).toMatch(/^application\/json/);
+    expect(err.doc_url).toBe('https://stripe.com/docs/error-codes/resource-missing');
+    expect(attempts()).toBe(1);
+  });
+
+  it('an unknown parameter: 400 parameter_unknown naming it, and nothing stored', async () => {
+    const stripe = client('unknown');
+    const params = { name: 'n', payload: 'p', scope: ACCOUNT, colour: 'blue' } as Stripe.Apps.SecretCreateParams;
+    const err = await expectStripeError(stripe.apps.secrets.create(params), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'parameter_unknown',
+      param: 'colour',
+    });
+    expect(err.message).toContain('colour');
+    const list = await stripe.apps.secrets.list({ scope: ACCOUNT });
+    assertMatchesSchema('list', list);
+    expect(list.data).toEqual([]);
+  });
+
+  it('a missing required parameter: 400 parameter_missing', async () => {
+    const stripe = client('missing_param');
+    const params = { name: 'n', scope: ACCOUNT } as Stripe.Apps.SecretCreateParams;
+    await expectStripeError(stripe.apps.secrets.create(params), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'parameter_missing',
+      param: 'payload',
+    });
+    await expectStripeError(stripe.apps.secrets.list({} as Stripe.Apps.SecretListParams), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'parameter_missing',
+      param: 'scope',
+    });
+  });
+
+  it('an empty name: 400 parameter_invalid_empty', async () => {
+    const stripe = client('empty');
+    await expectStripeError(stripe.apps.secrets.create({ name: '', payload: 'p', scope: ACCOUNT }), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'parameter_invalid_empty',
+      param: 'name',
+    });
+    await expectStripeError(stripe.apps.secrets.find({ name: '', scope: ACCOUNT }), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'parameter_invalid_empty',
+      param: 'name',
+    });
+  });
+
+  it('a field that cannot be expanded: 400 on expand', async () => {
+    const stripe = client('expand');
+    await expectStripeError(
+      stripe.apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT, expand: ['livemode'] }),
+      { type: 'StripeInvalidRequestError', statusCode: 400, code: 'parameter_invalid_expand', param: 'expand' },
+    );
+    await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT, expand: ['payload'] }), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'parameter_invalid_expand',
+      param: 'expand',
+    });
+  });
+
+  it('a malformed Stripe-Version: 400 api_version_invalid', async () => {
+    const stripe = client('version');
+    await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT }, { apiVersion: 'yesterday' }), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 400,
+      code: 'api_version_invalid',
+    });
+  });
+
+  it('a well-formed Stripe-Version is echoed back', async () => {
+    const stripe = client('version_ok');
+    const list = await stripe.apps.secrets.list({ scope: ACCOUNT }, { apiVersion: '2024-06-20' });
+    assertMatchesSchema('list', list);
+    expect(list.lastResponse.apiVersion).toBe('2024-06-20');
+  });
+
+  it('an unknown URL: 404 with the method and path in the message', async () => {
+    const stripe = client('route');
+    const err = await expectStripeError(stripe.rawRequest('GET', '/v1/apps/secrets/nope'), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 404,
+      code: 'resource_missing',
+      param: undefined,
+    });
+    expect(err.message).toContain('GET: /v1/apps/secrets/nope');
+  });
+});
+
+describe('StripeAuthenticationError', () => {
+  it('an unregistered live key: 401 api_key_invalid, the key masked', async () => {
+    const key = 'sk_live_Unregistered000000000000001234';
+    const err = await expectStripeError(audit.client(server, key).apps.secrets.list({ scope: ACCOUNT }), {
+      type: 'StripeAuthenticationError',
+      statusCode: 401,
+      rawType: 'invalid_request_error',
+      code: 'api_key_invalid',
+      param: undefined,
+    });
+    expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+    expect(err.message).toContain('Invalid API Key provided');
+    expect(err.message).toContain('1234');
+    expect(err.message).not.toContain(key);
+    expect(err.headers?.['stripe-should-retry']).toBe('false');
+  });
+
+  it('a key that is not a Stripe key at all: 401', async () => {
+    await expectStripeError(
+      audit.client(server, 'not-a-stripe-key').apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT }),
+      { type: 'StripeAuthenticationError', statusCode: 401, code: 'api_key_invalid' },
+    );
+  });
+
+  it('is raised before any parameter is looked at', async () => {
+    await expectStripeError(
+      audit.client(server, 'sk_live_AlsoUnregistered99').apps.secrets.find({ name: '', scope: { type: 'nope' } }),
+      { type: 'StripeAuthenticationError', statusCode: 401 },
+    );
+  });
+});
+
+describe('StripeIdempotencyError', () => {
+  it('the same key with other parameters: 400 idempotency_error', async () => {
+    const stripe = client('idem');
+    await stripe.apps.secrets.create({ name: 'a', payload: '1', scope: ACCOUNT }, { idempotencyKey: 'k-errors' });
+    const err = await expectStripeError(
+      stripe.apps.secrets.create({ name: 'a', payload: '2', scope: ACCOUNT }, { idempotencyKey: 'k-errors' }),
+      { type: 'StripeIdempotencyError', statusCode: 400, rawType: 'idempotency_error', param: undefined },
+    );
+    expect(err).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+    expect(err.code).toEqual(expect.any(String));
+    expect(err.message).toContain('k-errors');
+    expect(errorBodyOf(err).error.type).toBe('idempotency_error');
+  });
+});
+
+describe('StripePermissionError', () => {
+  it('a malformed Stripe-Account, on the client or per request: 403', async () => {
+    const bogus = client('bogus', { stripeAccount: 'bogus' });
+    const err = await expectStripeError(bogus.apps.secrets.list({ scope: ACCOUNT }), {
+      type: 'StripePermissionError',
+      statusCode: 403,
+      rawType: 'invalid_request_error',
+      code: 'account_invalid',
+    });
+    expect(err).toBeInstanceOf(Stripe.errors.StripePermissionError);
+    expect(err.message).toContain('Stripe-Account');
+    const stripe = client('bogus_per_request');
+    await expectStripeError(
+      stripe.apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT }, { stripeAccount: 'acct_' }),
+      { type: 'StripePermissionError', statusCode: 403, code: 'account_invalid' },
+    );
+    await expectStripeError(
+      stripe.apps.secrets.find({ name: 'n', scope: ACCOUNT }, { stripeAccount: 'acct_with-dash' }),
+      { type: 'StripePermissionError', statusCode: 403, code: 'account_invalid' },
+    );
+    // Nothing was created anywhere.
+    const list = await stripe.apps.secrets.list({ scope: ACCOUNT });
+    assertMatchesSchema('list', list);
+    expect(list.data).toEqual([]);
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * expires_at through stripe-node: the bounds (in the future, at most 100 years ahead), and a secret
+ * past its expiry behaving as deleted: find and deleteWhere are 404s, list leaves it out, it no
+ * longer counts toward the cap, and its name can be set again. The expiring secrets share one short
+ * wait (set up in beforeAll), so the file sleeps about 2-3 seconds once.
+ */
+import type Stripe from 'stripe';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertMatchesSchema } from '../support/openapi.js';
+import { expectStripeError, freshKey, nowSeconds, ResponseAudit, type Secret, sleepUntil } from '../support/sdk.js';
+import { serverForFile } from '../support/server-process.js';
+
+const server = serverForFile();
+const audit = new ResponseAudit();
+afterEach(() => {
+  audit.verify();
+});
+
+const ACCOUNT = { type: 'account' } as const;
+const client = (label: string): Stripe => audit.client(server, freshKey(label));
+const HUNDRED_YEARS = 100 * 365 * 24 * 60 * 60;
+
+const notFound = (name: string) =>
+  ({
+    type: 'StripeInvalidRequestError',
+    statusCode: 404,
+    code: 'resource_missing',
+    param: 'name',
+    message: `No such secret: '${name}'`,
+  }) as const;
+
+describe('expires_at bounds', () => {
+  it('refuses a time in the past, and the current second', async () => {
+    const stripe = client('past');
+    for (const expiresAt of [nowSeconds() - 3600, nowSeconds() - 1, nowSeconds(), 1]) {
+      await expectStripeError(
+        stripe.apps.secrets.create({ name: 'p', payload: 'p', scope: ACCOUNT, expires_at: expiresAt }),
+        {
+          type: 'StripeInvalidRequestError',
+          statusCode: 400,
+          code: 'parameter_invalid_integer',
+          param: 'expires_at',
+        },
+      );
+    }
+    await expectStripeError(stripe.apps.secrets.find({ name: 'p', scope: ACCOUNT }), notFound('p'));
+  });
+
+  it('refuses a time more than 100 years ahead', async () => {
+    const stripe = client('far');
+    for (const expiresAt of [nowSeconds() + 101 * 366 * 24 * 3600, nowSeconds() + 200 * 365 * 24 * 3600]) {
+      const err = await expectStripeError(
+        stripe.apps.secrets.create({ name: 'f', payload: 'p', scope: ACCOUNT, expires_at: expiresAt }),
+        { type: 'StripeInvalidRequestError', statusCode: 400, code: 'parameter_invalid_integer', param: 'expires_at' },
+      );
+      expect(err.message).toMatch(/100 years/);
+    }
+    await expectStripeError(stripe.apps.secrets.find({ name: 'f', scope: ACCOUNT }), notFound('f'));
+  });
+
+  it('accepts a time a few seconds ahead and one just under 100 years ahead', async () => {
+    const stripe = client('bounds_ok');
+    const near = nowSeconds() + 60;
+    const far = nowSeconds() + HUNDRED_YEARS - 24 * 3600;
+    const a = await stripe.apps.secrets.create({ name: 'near', payload: 'p', scope: ACCOUNT, expires_at: near });
+    assertMatchesSchema('create', a);
+    expect(a.expires_at).toBe(near);
+    const b = await stripe.apps.secrets.create({ name: 'far', payload: 'p', scope: ACCOUNT, expires_at: far });
+    assertMatchesSchema('create', b);
+    expect(b.expires_at).toBe(far);
+    const found = await stripe.apps.secrets.find({ name: 'far', scope: ACCOUNT });
+    assertMatchesSchema('find', found);
+    expect(found.expires_at).toBe(far);
+  });
+});
+
+describe('a secret past its expires_at', () => {
+  // Each aspect gets its own key so the checks do not depend on each other's order.
+  const keys = {
+    find: freshKey('exp_find'),
+    list: freshKey('exp_list'),
+    del: freshKey('exp_delete'),
+    cap: freshKey('exp_cap'),
+    reuse: freshKey('exp_reuse'),
+    replaced: freshKey('exp_replaced'),
+  };
+  const before: {
+    found?: Secret;
+    listed?: string[];
+    capRefused?: Stripe.errors.StripeError;
+    expiring?: Secret;
+    reuseFirst?: Secret;
+    replacement?: Secret;
+  } = {};
+
+  beforeAll(async () => {
+    const s = (key: string) => audit.client(server, key);
+    // The permanent secrets come first, so the expiring ones are created just before the clock starts.
+    for (let i = 0; i < 9; i++) {
+      await s(keys.cap).apps.secrets.create({ name: `keep${i}`, payload: 'p', scope: ACCOUNT });
+    }
+    await s(keys.list).apps.secrets.create({ name: 'stays', payload: 'p', scope: ACCOUNT });
+
+    const expiresAt = nowSeconds() + 2;
+    const expiring = { name: 'short-lived', payload: 'temporary', scope: ACCOUNT, expires_at: expiresAt };
+    before.expiring = await s(keys.find).apps.secrets.create(expiring);
+    await s(keys.list).apps.secrets.create(expiring);
+    await s(keys.del).apps.secrets.create(expiring);
+    await s(keys.cap).apps.secrets.create(expiring);
+    before.reuseFirst = await s(keys.reuse).apps.secrets.create(expiring);
+    await s(keys.replaced).apps.secrets.create(expiring);
+    // A replace without expires_at clears the expiry (G1): this one must survive the wait.
+    before.replacement = await s(keys.replaced).apps.secrets.create({
+      name: 'short-lived',
+      payload: 'permanent now',
+      scope: ACCOUNT,
+    });
+
+    // Before the expiry: findable, listed, and counted toward the cap.
+    before.found = await s(keys.find).apps.secrets.find({ name: 'short-lived', scope: ACCOUNT, expand: ['payload'] });
+    before.listed = (await s(keys.list).apps.secrets.list({ scope: ACCOUNT })).data.map((x) => x.name);
+    try {
+      await s(keys.cap).apps.secrets.create({ name: 'eleventh', payload: 'p', scope: ACCOUNT });
+    } catch (error) {
+      before.capRefused = error as Stripe.errors.StripeError;
+    }
+    // Everything above must have happened while the secrets were alive.
+    expect(nowSeconds()).toBeLessThan(expiresAt);
+
+    await sleepUntil(expiresAt, 500);
+  });
+
+  it('was an ordinary secret before it expired', () => {
+    assertMatchesSchema('create', before.expiring);
+    assertMatchesSchema('find', before.found);
+    expect(before.found?.payload).toBe('temporary');
+    expect(before.found?.id).toBe(before.expiring?.id);
+    expect(before.found?.expires_at).toBe(before.expiring?.expires_at);
+    expect(before.listed?.sort()).toEqual(['short-lived', 'stays']);
+    expect(before.capRefused?.type).toBe('StripeInvalidRequestError');
+    expect(before.capRefused?.code).toBe('secret_limit_reached');
+  });
+
+  it('is a 404 resource_missing for find', async () => {
+    await expectStripeError(
+      audit.client(server, keys.find).apps.secrets.find({ name: 'short-lived', scope: ACCOUNT, expand: ['payload'] }),
+      notFound('short-lived'),
+    );
+  });
+
+  it('is left out of list', async () => {
+    const list = await audit.client(server, keys.list).apps.secrets.list({ scope: ACCOUNT });
+    assertMatchesSchema('list', list);
+    expect(list.data.map((x) => x.name)).toEqual(['stays']);
+    expect(list.has_more).toBe(false);
+  });
+
+  it('is a 404 for deleteWhere', async () => {
+    await expectStripeError(
+      audit.client(server, keys.del).apps.secrets.deleteWhere({ name: 'short-lived', scope: ACCOUNT }),
+      notFound('short-lived'),
+    );
+  });
+
+  it('no longer counts toward the cap of 10', async () => {
+    const stripe = audit.client(server, keys.cap);
+    const created = await stripe.apps.secrets.create({ name: 'eleventh', payload: 'fits now', scope: ACCOUNT });
+    assertMatchesSchema('create', created);
+    const list = await stripe.apps.secrets.list({ scope: ACCOUNT, limit: 100 });
+    assertMatchesSchema('list', list);
+    expect(list.data).toHaveLength(10);
+    expect(list.data.map((x) => x.name)).not.toContain('short-lived');
+    expect(list.data[0]?.name).toBe('eleventh');
+  });
+
+  it('can be set again under the same name, as a new secret', async () => {
+    const stripe = audit.client(server, keys.reuse);
+    const again = await stripe.apps.secrets.create({ name: 'short-lived', payload: 'second life', scope: ACCOUNT });
+    assertMatchesSchema('create', again);
+    expect(again.id).not.toBe(before.reuseFirst?.id);
+    expect(again.expires_at).toBeNull();
+    const found = await stripe.apps.secrets.find({ name: 'short-lived', scope: ACCOUNT, expand: ['payload'] });
+    assertMatchesSchema('find', found);
+    expect(found.payload).toBe('second life');
+  });
+
+  it('does not take a replacement that omitted expires_at with it', async () => {
+    expect(before.replacement?.expires_at).toBeNull();
+    const found = await server
+      .stripe(keys.replaced)
+      .apps.secrets.find({ name: 'short-lived', scope: ACCOUNT, expand: ['payload'] });
+    assertMatchesSchema('find', found);
+    expect(found.id).toBe(before.replacement?.id);
+    expect(found.payload).toBe('permanent now');
+    expect(found.expires_at).toBeNull();
+  });
+});

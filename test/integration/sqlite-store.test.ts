@@ -1,0 +1,15 @@
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { openSqlite } from '../../src/store/engine.js';
+import { migrateToLatest } from '../../src/store/migrations.js';
+import { removeDir, tempDir } from '../support/server-process.js';
+import { describeStoreContract } from './store-contract.js';
+
+const dir = tempDir('secret-store-sqlite-');
+afterAll(() => removeDir(dir));
+
+describeStoreContract('SQLite (a real database file)', async (name) => {
+  const engine = await openSqlite({ file: join(dir, `${name}.db`) });
+  await migrateToLatest(engine);
+  return engine;
+});

@@ -1,0 +1,26 @@
+import { afterAll } from 'vitest';
+import { openPostgres } from '../../src/store/engine.js';
+import { migrateToLatest } from '../../src/store/migrations.js';
+import { describeStoreContract } from '../integration/store-contract.js';
+import { createSchema, type TestSchema } from '../support/postgres.js';
+
+const schemas = new Map<string, TestSchema>();
+afterAll(async () => {
+  for (const schema of schemas.values()) await schema.drop();
+});
+
+describeStoreContract('PostgreSQL (a real server)', async (name) => {
+  let schema = schemas.get(name);
+  if (!schema) {
+    schema = await createSchema('contract');
+    schemas.set(name, schema);
+  }
+  const engine = await openPostgres({
+    url: schema.url,
+    poolSize: 10,
+    statementTimeoutMs: 5000,
+    connectTimeoutMs: 3000,
+  });
+  await migrateToLatest(engine);
+  return engine;
+});
