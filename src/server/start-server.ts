@@ -177,6 +177,11 @@ async function listen(config: ServerConfig, engine: StoreEngine, logger: Logger)
     },
     app.handle,
   );
+  // A client may shut down its sending side once its request is out (raw sockets, `nc`, some
+  // proxies). Node's default then ends the connection at once and the answer to a request still
+  // waiting for the database is lost, although the write went through; with half-open connections
+  // allowed, the answer is sent and the connection closed after it.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.on('clientError', handleClientError);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call, expectApiError, expectOk, REQUEST_ID } from '../support/api-assertions.js';
+import { rawRequest, sendRaw } from '../support/raw-http.js';
 import type { RawResponse } from '../support/server-process.js';
 import { bearer, form, serverForFile } from '../support/server-process.js';
 
@@ -132,5 +133,31 @@ describe('Content-Type', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 404, 404, 400, 404, 404]);
     // call() has checked Content-Type, Request-Id and that the body is JSON.
     for (const a of answers) expect(a.headers.get('content-type')).toBe('application/json');
+  });
+});
+
+describe('a client that shuts down its sending side after its request', () => {
+  it('still gets the answer to each write and read, which waits for the database', async () => {
+    const send = (method: string, path: string, body = '') =>
+      sendRaw(
+        server.port,
+        rawRequest(
+          method,
+          path,
+          [
+            ['Authorization', 'Bearer sk_test_half_close'],
+            ['Content-Type', 'application/x-www-form-urlencoded'],
+          ],
+          body,
+        ),
+      );
+    const created = await send('POST', '/v1/apps/secrets', 'name=half&payload=p&scope[type]=account');
+    expect(created.dropped).toBe(false);
+    expect(created.status).toBe(200);
+    const found = await send('GET', '/v1/apps/secrets/find?name=half&scope[type]=account&expand[]=payload');
+    expect(JSON.parse(found.body)).toMatchObject({ name: 'half', payload: 'p' });
+    const deleted = await send('POST', '/v1/apps/secrets/delete', 'name=half&scope[type]=account');
+    expect(deleted.status).toBe(200);
+    expect(JSON.parse(deleted.body)).toMatchObject({ name: 'half', deleted: true });
   });
 });
