@@ -1,5 +1,6 @@
 /** Registered API keys. Only a hash of each key is stored; the key itself is shown once at creation. */
 import type { Selectable } from 'kysely';
+import { type PreparedQuery, prepare } from './prepared-query.js';
 import type { ApiKeysTable, Db } from './schema.js';
 
 export interface ApiKeyRecord {
@@ -34,7 +35,12 @@ const toRecord = (row: Selectable<ApiKeysTable>): ApiKeyRecord => ({
 });
 
 export class SqlApiKeyStore implements ApiKeyStore {
-  constructor(private readonly db: Db) {}
+  /** Every authenticated request looks its key up, so the query is prepared once. */
+  private readonly byHash: PreparedQuery<{ keyHash: string }, Selectable<ApiKeysTable>>;
+
+  constructor(private readonly db: Db) {
+    this.byHash = prepare((s) => db.selectFrom('api_keys').selectAll().where('key_hash', '=', s.keyHash));
+  }
 
   async insert(r: ApiKeyRecord): Promise<void> {
     await this.db
@@ -53,7 +59,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
   }
 
   async findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    const row = await this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    const [row] = await this.byHash.rows(this.db, { keyHash });
     return row && toRecord(row);
   }
 

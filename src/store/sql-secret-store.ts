@@ -1,6 +1,7 @@
 /** SecretStore over kysely: the same queries on SQLite and PostgreSQL. */
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { StoreEngine } from './engine.js';
+import { prepare } from './prepared-query.js';
 import type { Database, Db, SecretsTable } from './schema.js';
 import type {
   InsertOutcome,
@@ -15,18 +16,43 @@ import type {
 
 type SecretsEb = ExpressionBuilder<Database, 'secrets'>;
 
-const inScope = (scope: ScopeKey) => (eb: SecretsEb) =>
+/** A scope as the columns hold it. */
+interface ScopeValues {
+  readonly platform: string;
+  readonly account: string;
+  readonly livemode: number;
+  readonly scopeType: string;
+  readonly scopeUser: string;
+}
+
+interface NamedValues extends ScopeValues {
+  readonly name: string;
+  readonly now: number;
+}
+
+const scopeValues = (s: ScopeKey): ScopeValues => ({
+  platform: s.platform,
+  account: s.account,
+  livemode: s.livemode ? 1 : 0,
+  scopeType: s.scopeType,
+  scopeUser: s.scopeUser,
+});
+
+const namedValues = (key: SecretKey, now: number): NamedValues => ({ ...scopeValues(key), name: key.name, now });
+
+const inScope = (scope: ScopeValues) => (eb: SecretsEb) =>
   eb.and([
     eb('platform', '=', scope.platform),
     eb('account', '=', scope.account),
-    eb('livemode', '=', scope.livemode ? 1 : 0),
+    eb('livemode', '=', scope.livemode),
     eb('scope_type', '=', scope.scopeType),
     eb('scope_user', '=', scope.scopeUser),
   ]);
 
 const live = (now: number) => (eb: SecretsEb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]);
 
-const named = (key: SecretKey) => (eb: SecretsEb) => eb.and([inScope(key)(eb), eb('name', '=', key.name)]);
+const named = (key: NamedValues) => (eb: SecretsEb) =>
+  eb.and([inScope(key)(eb), eb('name', '=', key.name), live(key.now)(eb)]);
 
 function toStored(row: Selectable<SecretsTable>): StoredSecret {
   return {
@@ -45,56 +71,104 @@ function toStored(row: Selectable<SecretsTable>): StoredSecret {
 
 const scopeLockKey = (s: ScopeKey) => JSON.stringify([s.platform, s.account, s.livemode, s.scopeType, s.scopeUser]);
 
+type Cursor = { readonly created: number; readonly id: string };
+type PageValues = ScopeValues & { readonly now: number; readonly limit: number };
+type BoundPageValues = PageValues & { readonly boundCreated: number; readonly boundId: string };
+
+/** The queries every request runs, prepared once (see prepared-query.ts). */
+function hotQueries(db: Db) {
+  const page = (direction: 'asc' | 'desc', s: PageValues) =>
+    db
+      .selectFrom('secrets')
+      .selectAll()
+      .where(inScope(s))
+      .where(live(s.now))
+      .orderBy('created', direction)
+      .orderBy('id', direction)
+      .limit(s.limit);
+  const boundedPage = (direction: 'asc' | 'desc', cmp: '<' | '>') =>
+    prepare<BoundPageValues, Selectable<SecretsTable>>((s) =>
+      page(direction, s).where((eb) =>
+        eb.or([
+          eb('created', cmp, s.boundCreated),
+          eb.and([eb('created', '=', s.boundCreated), eb('id', cmp, s.boundId)]),
+        ]),
+      ),
+    );
+  return {
+    find: prepare<NamedValues, Selectable<SecretsTable>>((s) => db.selectFrom('secrets').selectAll().where(named(s))),
+    findId: prepare<NamedValues, { id: string }>((s) => db.selectFrom('secrets').select('id').where(named(s))),
+    findById: prepare<ScopeValues & { id: string; now: number }, Selectable<SecretsTable>>((s) =>
+      db.selectFrom('secrets').selectAll().where('id', '=', s.id).where(inScope(s)).where(live(s.now)),
+    ),
+    countLive: prepare<ScopeValues & { now: number }, { n: number }>((s) =>
+      db
+        .selectFrom('secrets')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where(inScope(s))
+        .where(live(s.now)),
+    ),
+    deleteById: prepare<{ id: string }, never>((s) => db.deleteFrom('secrets').where('id', '=', s.id)),
+    upsert: prepare<Selectable<SecretsTable>, never>((s) =>
+      db
+        .insertInto('secrets')
+        .values({
+          id: s.id,
+          platform: s.platform,
+          account: s.account,
+          livemode: s.livemode,
+          scope_type: s.scope_type,
+          scope_user: s.scope_user,
+          name: s.name,
+          ciphertext: s.ciphertext,
+          created: s.created,
+          expires_at: s.expires_at,
+        })
+        .onConflict((oc) =>
+          oc.columns(['platform', 'account', 'livemode', 'scope_type', 'scope_user', 'name']).doUpdateSet((eb) => ({
+            id: eb.ref('excluded.id'),
+            ciphertext: eb.ref('excluded.ciphertext'),
+            created: eb.ref('excluded.created'),
+            expires_at: eb.ref('excluded.expires_at'),
+          })),
+        ),
+    ),
+    firstPage: prepare<PageValues, Selectable<SecretsTable>>((s) => page('desc', s)),
+    pageAfter: boundedPage('desc', '<'),
+    pageBefore: boundedPage('asc', '>'),
+  };
+}
+
+const toRow = (secret: StoredSecret): Selectable<SecretsTable> => ({
+  id: secret.id,
+  platform: secret.platform,
+  account: secret.account,
+  livemode: secret.livemode ? 1 : 0,
+  scope_type: secret.scopeType,
+  scope_user: secret.scopeUser,
+  name: secret.name,
+  ciphertext: secret.ciphertext,
+  created: secret.created,
+  expires_at: secret.expiresAt,
+});
+
 export class SqlSecretStore implements SecretStore {
   private readonly db: Db;
+  private readonly q: ReturnType<typeof hotQueries>;
 
   constructor(private readonly engine: StoreEngine) {
     this.db = engine.db;
+    this.q = hotQueries(engine.db);
   }
 
   /** Inside a write transaction with the scope locked: is the name taken, and is the scope full? */
   private async occupancy(trx: Db, secret: StoredSecret, rules: { now: number; maxPerScope: number }) {
     await this.engine.lockScope(trx, scopeLockKey(secret));
-    const existing = await trx
-      .selectFrom('secrets')
-      .select('id')
-      .where(named(secret))
-      .where(live(rules.now))
-      .executeTakeFirst();
+    const values = namedValues(secret, rules.now);
+    const [existing] = await this.q.findId.rows(trx, values);
     if (existing) return { existing: true, full: false };
-    const { n } = await trx
-      .selectFrom('secrets')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(inScope(secret))
-      .where(live(rules.now))
-      .executeTakeFirstOrThrow();
-    return { existing: false, full: Number(n) >= rules.maxPerScope };
-  }
-
-  private async upsert(trx: Db, secret: StoredSecret): Promise<void> {
-    await trx
-      .insertInto('secrets')
-      .values({
-        id: secret.id,
-        platform: secret.platform,
-        account: secret.account,
-        livemode: secret.livemode ? 1 : 0,
-        scope_type: secret.scopeType,
-        scope_user: secret.scopeUser,
-        name: secret.name,
-        ciphertext: secret.ciphertext,
-        created: secret.created,
-        expires_at: secret.expiresAt,
-      })
-      .onConflict((oc) =>
-        oc.columns(['platform', 'account', 'livemode', 'scope_type', 'scope_user', 'name']).doUpdateSet((eb) => ({
-          id: eb.ref('excluded.id'),
-          ciphertext: eb.ref('excluded.ciphertext'),
-          created: eb.ref('excluded.created'),
-          expires_at: eb.ref('excluded.expires_at'),
-        })),
-      )
-      .execute();
+    const [count] = await this.q.countLive.rows(trx, values);
+    return { existing: false, full: Number(count?.n ?? 0) >= rules.maxPerScope };
   }
 
   put(secret: StoredSecret, rules: { now: number; maxPerScope: number }): Promise<PutOutcome> {
@@ -103,7 +177,7 @@ export class SqlSecretStore implements SecretStore {
       if (full) return 'scope_full';
       // Replace means a new secret: new id, new created, new expiry (README, decision G1). An expired
       // row that the sweep has not removed yet is replaced the same way.
-      await this.upsert(trx, secret);
+      await this.q.upsert.execute(trx, toRow(secret));
       return existing ? 'replaced' : 'created';
     });
   }
@@ -115,58 +189,43 @@ export class SqlSecretStore implements SecretStore {
       const sameId = await trx.selectFrom('secrets').select('id').where('id', '=', secret.id).executeTakeFirst();
       if (sameId) return 'exists';
       if (full) return 'scope_full';
-      await this.upsert(trx, secret);
+      await this.q.upsert.execute(trx, toRow(secret));
       return 'inserted';
     });
   }
 
   async find(key: SecretKey, now: number): Promise<StoredSecret | undefined> {
-    const row = await this.db.selectFrom('secrets').selectAll().where(named(key)).where(live(now)).executeTakeFirst();
+    const [row] = await this.q.find.rows(this.db, namedValues(key, now));
     return row && toStored(row);
   }
 
   async findById(scope: ScopeKey, id: string, now: number): Promise<StoredSecret | undefined> {
-    const row = await this.db
-      .selectFrom('secrets')
-      .selectAll()
-      .where('id', '=', id)
-      .where(inScope(scope))
-      .where(live(now))
-      .executeTakeFirst();
+    const [row] = await this.q.findById.rows(this.db, { ...scopeValues(scope), id, now });
     return row && toStored(row);
   }
 
   remove(key: SecretKey, now: number): Promise<StoredSecret | undefined> {
     return this.engine.writeTransaction(async (trx) => {
-      const row = await trx.selectFrom('secrets').selectAll().where(named(key)).where(live(now)).executeTakeFirst();
+      const [row] = await this.q.find.rows(trx, namedValues(key, now));
       if (!row) return undefined;
-      await trx.deleteFrom('secrets').where('id', '=', row.id).execute();
+      await this.q.deleteById.execute(trx, { id: row.id });
       return toStored(row);
     });
   }
 
   async list(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage> {
-    const backwards = page.before !== undefined;
-    const bound = page.after ?? page.before;
-    const direction = backwards ? 'asc' : 'desc';
-    let query = this.db.selectFrom('secrets').selectAll().where(inScope(scope)).where(live(now));
-    if (bound) {
-      const cmp = backwards ? '>' : '<';
-      query = query.where((eb) =>
-        eb.or([
-          eb('created', cmp, bound.created),
-          eb.and([eb('created', '=', bound.created), eb('id', cmp, bound.id)]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('created', direction)
-      .orderBy('id', direction)
-      .limit(page.limit + 1)
-      .execute();
+    const values = { ...scopeValues(scope), now, limit: page.limit + 1 };
+    const bound = (cursor: Cursor) => ({ ...values, boundCreated: cursor.created, boundId: cursor.id });
+    const rows = page.before
+      ? await this.q.pageBefore.rows(this.db, bound(page.before))
+      : page.after
+        ? await this.q.pageAfter.rows(this.db, bound(page.after))
+        : await this.q.firstPage.rows(this.db, values);
     const hasMore = rows.length > page.limit;
-    const kept = rows.slice(0, page.limit).map(toStored);
-    return { rows: backwards ? kept.reverse() : kept, hasMore };
+    // A page before a cursor is read oldest first; it is always returned newest first.
+    const kept = rows.slice(0, page.limit);
+    if (page.before) kept.reverse();
+    return { rows: kept.map(toStored), hasMore };
   }
 
   async deleteExpired(now: number, batchSize: number): Promise<number> {

@@ -1,0 +1,46 @@
+/**
+ * Queries built once and run many times. kysely builds and compiles a query on every call, and on
+ * SQLite that costs more than running the point query itself. A hot query is therefore written with
+ * the builder once per store, with named slots where its values go; each call binds the values to
+ * the compiled SQL. The builder still writes the SQL, so both engines keep one query layer.
+ */
+import { type Compilable, CompiledQuery, type QueryResult } from 'kysely';
+import type { Db } from './schema.js';
+
+/** Where a value goes: kysely passes it through to the compiled parameters untouched. */
+class Slot {
+  constructor(readonly name: string) {}
+}
+
+/**
+ * Stand-ins for the values, typed as the values so the builder accepts them. They are only ever
+ * given to the builder, which turns each into one bound parameter; `prepare` checks that it did.
+ */
+export type Slots<Params> = { readonly [K in keyof Params]: Params[K] };
+
+export interface PreparedQuery<Params, Row> {
+  /** Runs the query on `db` (the store's database or a transaction of it) with these values. */
+  execute(db: Db, params: Params): Promise<QueryResult<Row>>;
+  /** The rows of a select. */
+  rows(db: Db, params: Params): Promise<Row[]>;
+}
+
+export function prepare<Params extends object, Row>(
+  build: (slots: Slots<Params>) => Compilable<Row>,
+): PreparedQuery<Params, Row> {
+  const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) }) as Slots<Params>;
+  const compiled = build(slots).compile();
+  const order = compiled.parameters.map((parameter) => {
+    // A literal value compiled into the query would be bound for good: every value must be a slot.
+    if (!(parameter instanceof Slot)) throw new Error(`prepared query has a value outside its slots: ${compiled.sql}`);
+    return parameter.name as keyof Params;
+  });
+  const execute = (db: Db, params: Params) =>
+    db.executeQuery<Row>(
+      CompiledQuery.raw(
+        compiled.sql,
+        order.map((name) => params[name]),
+      ),
+    );
+  return { execute, rows: async (db, params) => (await execute(db, params)).rows };
+}
