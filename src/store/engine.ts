@@ -3,6 +3,7 @@
  * queries; what cannot be portable (opening, pragmas, serialising writers of one scope) lives here.
  */
 import { mkdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -67,11 +68,11 @@ interface PendingWrite {
 }
 
 /**
- * Group commit for SQLite. Every write waits for a durable commit (an fsync with synchronous=FULL),
- * and SQLite has one writer; committing each request alone caps writes at a few hundred a second.
- * Instead, the writes queued during one turn of the event loop run in one BEGIN IMMEDIATE ... COMMIT,
- * each inside its own savepoint: one commit and one fsync for the batch, while a write that fails
- * rolls back alone. No caller hears "done" before the commit that contains its write.
+ * Group commit for SQLite. SQLite has one writer, and committing each request alone caps writes at
+ * a few hundred a second. Instead, the writes queued during one turn of the event loop run in one
+ * BEGIN IMMEDIATE ... COMMIT, each inside its own savepoint: one commit for the batch, while a write
+ * that fails rolls back alone. No caller hears "done" before the commit that contains its write is
+ * durable (`afterCommit`, see WalSync).
  */
 class GroupCommit {
   private queue: PendingWrite[] = [];
@@ -79,6 +80,8 @@ class GroupCommit {
 
   constructor(
     private readonly db: Db,
+    /** Resolves once everything committed so far is on disk. */
+    private readonly afterCommit: () => Promise<void>,
     private readonly maxBatch = 500,
   ) {}
 
@@ -96,27 +99,44 @@ class GroupCommit {
     this.scheduled = false;
   }
 
-  private commit(batch: PendingWrite[]): Promise<void> {
-    return this.db.connection().execute(async (conn) => {
-      const settled: Array<() => void> = [];
-      try {
-        await sql`begin immediate`.execute(conn);
-        // A batch of one needs no savepoint: if it fails, the whole transaction rolls back below.
-        if (batch.length === 1) {
-          const [write] = batch as [PendingWrite];
-          const value = await write.fn(conn);
-          settled.push(() => write.resolve(value));
-        } else {
-          for (const write of batch) settled.push(await this.isolated(conn, write));
+  /**
+   * Commits one batch, waits until it is durable, then settles its callers. The connection is free
+   * while the batch waits, so reads carry on; writes queue up meanwhile and become the next batch,
+   * which is how batches grow with the load.
+   */
+  private async commit(batch: PendingWrite[]): Promise<void> {
+    let settled: Array<() => void>;
+    try {
+      settled = await this.db.connection().execute(async (conn) => {
+        const done: Array<() => void> = [];
+        try {
+          await sql`begin immediate`.execute(conn);
+          // A batch of one needs no savepoint: if it fails, the whole transaction rolls back below.
+          if (batch.length === 1) {
+            const [write] = batch as [PendingWrite];
+            const value = await write.fn(conn);
+            done.push(() => write.resolve(value));
+          } else {
+            for (const write of batch) done.push(await this.isolated(conn, write));
+          }
+          await sql`commit`.execute(conn);
+          return done;
+        } catch (error) {
+          await sql`rollback`.execute(conn).catch(() => {});
+          throw error;
         }
-        await sql`commit`.execute(conn);
-      } catch (error) {
-        await sql`rollback`.execute(conn).catch(() => {});
-        for (const write of batch) write.reject(error);
-        return;
-      }
-      for (const settle of settled) settle();
-    });
+      });
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    try {
+      await this.afterCommit();
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    for (const settle of settled) settle();
   }
 
   /** Runs one write of a batch in a savepoint; its failure rolls back that write only. */
@@ -134,9 +154,68 @@ class GroupCommit {
   }
 }
 
+/**
+ * Makes committed transactions durable without blocking the event loop. SQLite's own
+ * synchronous=FULL calls fsync inside COMMIT, on the one thread that also answers every request;
+ * instead the connection runs synchronous=NORMAL (a commit is written to the WAL, not yet synced)
+ * and this syncs the WAL file from libuv's thread pool before any write is acknowledged. The
+ * durability is FULL's: an acknowledged transaction is in the synced WAL, or a checkpoint has copied
+ * it into the database file, which SQLite syncs before the WAL can be reused. Concurrent requests
+ * share one sync: whoever asks while a sync runs waits for the next one, started after it.
+ */
+class WalSync {
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private directorySynced = false;
+
+  constructor(private readonly databaseFile: string) {}
+
+  readonly request = (): Promise<void> => {
+    if (!this.running) {
+      this.running = this.syncNow().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    // The running sync may have started before the caller's commit: it needs the next one.
+    this.queued ??= this.running
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        return this.request();
+      });
+    return this.queued;
+  };
+
+  private async syncNow(): Promise<void> {
+    await syncFile(`${this.databaseFile}-wal`).catch(async (error: NodeJS.ErrnoException) => {
+      // No WAL: the last connection closed and checkpointed it away; the database file holds all.
+      if (error.code !== 'ENOENT') throw error;
+      await syncFile(this.databaseFile);
+    });
+    if (!this.directorySynced) {
+      // The WAL file is created by the first write; its directory entry must survive too.
+      await syncFile(dirname(this.databaseFile));
+      this.directorySynced = true;
+    }
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface SqliteOptions {
   readonly file: string;
-  /** FULL survives power loss; NORMAL survives a crash of the process only. */
+  /**
+   * FULL: a write is acknowledged once it is on disk, so it survives power loss. NORMAL: once it is
+   * in the operating system's cache, so it survives a crash of the process only.
+   */
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
@@ -144,16 +223,19 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   mkdirSync(dirname(options.file), { recursive: true });
   const native = new SqliteDatabase(options.file);
   native.pragma('journal_mode = WAL');
-  native.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  // Commits never fsync on the event loop; WalSync makes them durable when FULL is asked for.
+  native.pragma('synchronous = NORMAL');
   // Another process (the CLI, a second server) may hold the write lock for a moment.
   native.pragma('busy_timeout = 5000');
+  const durable = (options.synchronous ?? 'FULL') === 'FULL';
+  const walSync = durable ? new WalSync(options.file).request : async () => {};
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) });
   return {
     kind: 'sqlite',
     db,
     description: `sqlite ${options.file}`,
     lockScope: async () => {},
-    writeTransaction: new GroupCommit(db).run,
+    writeTransaction: new GroupCommit(db, walSync).run,
     // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
     readSnapshot: (fn) =>
       db.connection().execute(async (conn) => {
@@ -164,7 +246,11 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
           await sql`commit`.execute(conn);
         }
       }),
-    close: () => db.destroy(),
+    // Writes made outside writeTransaction (a CLI command's, a sweep's) are durable once closed.
+    close: async () => {
+      await walSync().catch(() => {});
+      await db.destroy();
+    },
   };
 }
 
