@@ -68,13 +68,17 @@ export function registerServe(program: Command): void {
       // appears must shut down cleanly, not hit Node's default action.
       let running: RunningServer | undefined;
       let stopping = false;
+      const exit = (code: number) => {
+        logger.flush();
+        process.exit(code);
+      };
       const stop = (signal: NodeJS.Signals) => {
-        if (stopping) process.exit(1);
+        if (stopping) exit(1);
         stopping = true;
         logger.info(`received ${signal}, shutting down`);
         (running?.close() ?? Promise.resolve()).then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => exit(0),
+          () => exit(1),
         );
       };
       process.on('SIGINT', stop);

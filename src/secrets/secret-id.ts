@@ -3,14 +3,28 @@ import { randomBytes } from 'node:crypto';
 /** Base62 in ASCII order, so that comparing ids as bytes (SQLite BINARY, PostgreSQL "C") keeps order. */
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/**
+ * Random bytes are drawn from the CSPRNG a few kilobytes at a time, as crypto.randomUUID does: one
+ * call per id would cost more than the rest of making it. Each byte is handed out once.
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function randomByte(): number {
+  if (poolAt === pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  return pool[poolAt++] as number;
+}
+
 export function randomBase62(length: number): string {
   // 248 = 4 * 62 keeps the distribution uniform: bytes >= 248 are rejected.
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += BASE62[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = randomByte();
+    if (byte < 248) out += BASE62[byte % 62];
   }
   return out;
 }
