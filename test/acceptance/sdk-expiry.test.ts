@@ -6,6 +6,7 @@
  */
 import type Stripe from 'stripe';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { noSuchSecret } from '../support/api-assertions.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { expectStripeError, freshKey, nowSeconds, ResponseAudit, type Secret, sleepUntil } from '../support/sdk.js';
 import { serverForFile } from '../support/server-process.js';
@@ -20,14 +21,7 @@ const ACCOUNT = { type: 'account' } as const;
 const client = (label: string): Stripe => audit.client(server, freshKey(label));
 const HUNDRED_YEARS = 100 * 365 * 24 * 60 * 60;
 
-const notFound = (name: string) =>
-  ({
-    type: 'StripeInvalidRequestError',
-    statusCode: 404,
-    code: 'resource_missing',
-    param: 'name',
-    message: `No such secret: '${name}'`,
-  }) as const;
+const notFound = noSuchSecret;
 
 describe('expires_at bounds', () => {
   it('refuses a time in the past, and the current second', async () => {

@@ -5,6 +5,7 @@
  */
 import type Stripe from 'stripe';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { noSuchSecret } from '../support/api-assertions.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { expectStripeError, freshKey, ResponseAudit, SECRET_ID } from '../support/sdk.js';
 import { createKey, runCli, serverForFile, storeArgs } from '../support/server-process.js';
@@ -33,14 +34,7 @@ async function namesOf(stripe: Stripe, options: Stripe.RequestOptions = {}): Pro
   return list.data.map((s) => s.name).sort();
 }
 
-const missing = (name: string) =>
-  ({
-    type: 'StripeInvalidRequestError',
-    statusCode: 404,
-    code: 'resource_missing',
-    param: 'name',
-    message: `No such secret: '${name}'`,
-  }) as const;
+const missing = noSuchSecret;
 
 describe('API keys', () => {
   it('two emulator keys never see each other’s secrets', async () => {

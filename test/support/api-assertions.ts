@@ -3,10 +3,9 @@
  * and an error is a Stripe-shaped `{"error": {...}}` body with the expected type, code and param and
  * no stack trace.
  */
-import { connect } from 'node:net';
 import { expect } from 'vitest';
 import { assertMatchesSchema, type SchemaName } from './openapi.js';
-import { parseReply, type RawReply } from './raw-http.js';
+import { type RawReply, sendRaw } from './raw-http.js';
 import { type RawResponse, raw, type ServerHandle } from './server-process.js';
 
 export const REQUEST_ID = /^req_[0-9A-Za-z]+$/;
@@ -85,22 +84,16 @@ export function fromRawReply(reply: RawReply): RawResponse {
   return { status: reply.status, headers: new Headers(reply.headers), text: reply.body, json };
 }
 
-/**
- * Sends raw request bytes (built with `rawRequest`, which asks for `Connection: close`) and reads the
- * answer until the server closes. Unlike `sendRaw`, it does not half-close the socket after writing:
- * Node's HTTP server drops a request whose client has sent FIN before an asynchronous answer is ready.
- */
-export function exchangeRaw(port: number, request: Buffer, timeoutMs = 10_000): Promise<RawResponse> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(fromRawReply(parseReply(Buffer.concat(chunks))));
-    });
-    socket.write(request);
-  });
-}
+/** Sends raw request bytes (built with `rawRequest`) and reads the answer until the server closes. */
+export const exchangeRaw = (port: number, request: Buffer, timeoutMs = 10_000): Promise<RawResponse> =>
+  sendRaw(port, request, timeoutMs).then(fromRawReply);
+
+/** What stripe-node raises for a name that has no live secret in the scope. */
+export const noSuchSecret = (name: string) =>
+  ({
+    type: 'StripeInvalidRequestError',
+    statusCode: 404,
+    code: 'resource_missing',
+    param: 'name',
+    message: `No such secret: '${name}'`,
+  }) as const;
