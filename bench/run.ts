@@ -212,7 +212,8 @@ function mixedRequest(population: number): RequestSpec {
   return {
     setupRequest: (req, context) => {
       const chosen = Math.random() < 0.8 ? find : replace;
-      return (chosen.setupRequest as SetupRequest)({ ...req, method: chosen.method }, context);
+      // The spec of the scenario has no method or path of its own: each request takes its kind's.
+      return (chosen.setupRequest as SetupRequest)({ ...req, method: chosen.method, path: chosen.path }, context);
     },
   };
 }
@@ -323,6 +324,7 @@ async function benchEngine(run: EngineRun, withScale: boolean): Promise<void> {
       listP99Small: list1k.p99,
       listP99Big: listBig.p99,
       rss: rssMb(server.child.pid as number),
+      peakRss: Math.max(findBig.rss, listBig.rss),
       dbMb: (await run.size()) / 1e6,
     };
   } finally {
@@ -450,7 +452,8 @@ function report(pgLabel: string | undefined): string {
       `| find p99 at 1k stored → at ${SCALE / 1000}k stored | ${f.findP99Small} ms → ${f.findP99Big} ms (${(Number(f.findP99Big) / Math.max(Number(f.findP99Small), 1)).toFixed(2)}x) |`,
       `| list p99 at 1k stored → at ${SCALE / 1000}k stored | ${f.listP99Small} ms → ${f.listP99Big} ms (${(Number(f.listP99Big) / Math.max(Number(f.listP99Small), 1)).toFixed(2)}x) |`,
       `| database size | ${Number(f.dbMb).toFixed(0)} MB |`,
-      `| server RSS with all of it stored | ${Number(f.rss).toFixed(0)} MB |`,
+      `| server RSS with all of it stored, at rest | ${Number(f.rss).toFixed(0)} MB |`,
+      `| server RSS peak while serving find and list at ${SCALE / 1000}k stored | ${Number(f.peakRss).toFixed(0)} MB |`,
       `| cold start to the first answered find (best of 3) | ${Number(f.coldStartMs).toFixed(0)} ms |`,
       '',
     ]),
@@ -490,7 +493,14 @@ function targetLines(pgLabel: string | undefined): string[] {
         1.5,
         false,
       );
-      check(`RSS ≤ 150 MB with ${SCALE / 1000}k stored (${label})`, Number(scale.rss), 150, false, ' MB');
+      check(`RSS ≤ 150 MB with ${SCALE / 1000}k stored, at rest (${label})`, Number(scale.rss), 150, false, ' MB');
+      check(
+        `RSS ≤ 150 MB with ${SCALE / 1000}k stored, peak under load (${label})`,
+        Number(scale.peakRss),
+        150,
+        false,
+        ' MB',
+      );
       check(`cold start < 1000 ms (${label})`, Number(scale.coldStartMs), 1000, false, ' ms');
     }
   }
