@@ -26,13 +26,16 @@ export interface Principal {
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
+const MASK_MAX = 64;
+
 /** Enough to recognise a key in a list or an error, never enough to use it. */
 export function maskApiKey(key: string): string {
   const match = /^([a-z]{2}_(?:test|live)_)(.*)$/s.exec(key);
   const prefix = match?.[1] ?? '';
   const rest = match?.[2] ?? key;
-  if (rest.length >= 16) return `${prefix}${'*'.repeat(rest.length - 4)}${rest.slice(-4)}`;
-  return `${prefix}${'*'.repeat(Math.min(rest.length, 64))}`;
+  // The stars are capped, so a huge bogus header cannot make a huge error message or log line.
+  if (rest.length >= 16) return `${prefix}${'*'.repeat(Math.min(rest.length - 4, MASK_MAX))}${rest.slice(-4)}`;
+  return `${prefix}${'*'.repeat(Math.min(rest.length, MASK_MAX))}`;
 }
 
 export const modeOfKey = (key: string): boolean | undefined =>

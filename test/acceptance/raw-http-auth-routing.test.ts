@@ -89,6 +89,12 @@ describe('authentication', () => {
     expect(error.message.endsWith(key.slice(-4))).toBe(true);
   });
 
+  it('keeps the message short for a huge bogus key, masked up to its last 4 characters', async () => {
+    const key = `sk_test_${'q'.repeat(4000)}-WXYZ`; // the dash makes it malformed
+    const error = expectApiError(await list(bearer(key)), { status: 401, code: 'api_key_invalid' });
+    expect(error.message).toMatch(/^Invalid API Key provided: sk_test_\*{64}WXYZ$/);
+  });
+
   it('answers an unregistered live restricted key with 401', async () => {
     expectApiError(await list(bearer('rk_live_unregistered')), { status: 401, code: 'api_key_invalid' });
   });
