@@ -350,3 +350,14 @@ export function isUnavailableError(error: unknown): boolean {
     error.message,
   );
 }
+
+/** "No such table" on either engine: PostgreSQL's undefined_table, SQLite's message. */
+export function isMissingTableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (error as { code?: unknown }).code === '42P01' || /no such table/i.test(error.message);
+}
+
+/** PostgreSQL's invalid_schema_name: a schema named in a catalog scan was dropped meanwhile. */
+export function isVanishedSchemaError(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === '3F000';
+}

@@ -11,7 +11,7 @@ import {
   sql,
 } from 'kysely';
 
-import type { EngineKind, StoreEngine } from './engine.js';
+import { type EngineKind, isMissingTableError, isVanishedSchemaError, type StoreEngine } from './engine.js';
 
 const migrations = (engine: EngineKind): Record<string, Migration> => {
   // Ids sort in creation order byte by byte; PostgreSQL's default collation would not keep that.
@@ -113,15 +113,40 @@ const migrator = (engine: MigratableEngine) => {
   return new Migrator({ db: engine.db, provider, migrationTableSchema: engine.migrationSchema });
 };
 
-/** Runs every migration not yet applied; returns the names it ran. */
-export async function migrateToLatest(engine: MigratableEngine): Promise<string[]> {
-  const { error, results } = await migrator(engine).migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+/**
+ * The names of the applied migrations, read straight from kysely's bookkeeping table in our own
+ * schema; an empty set before the first migration. kysely's own checks introspect every schema of
+ * the database, and on PostgreSQL they fail when another schema is dropped at that moment: every
+ * start and every CLI command would be exposed to that, so the common case (nothing to do) never
+ * goes through them.
+ */
+async function appliedMigrations(engine: MigratableEngine): Promise<Set<string>> {
+  const table = engine.migrationSchema
+    ? sql.id(engine.migrationSchema, 'kysely_migration')
+    : sql.id('kysely_migration');
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(engine.db);
+    return new Set(rows.map((r) => r.name));
+  } catch (error) {
+    if (isMissingTableError(error)) return new Set();
+    throw error;
+  }
 }
 
 /** True when every known migration has run; readiness and `migrate --check` use it. */
 export async function migrationsCurrent(engine: MigratableEngine): Promise<boolean> {
-  const all = await migrator(engine).getMigrations();
-  return all.every((m) => m.executedAt !== undefined);
+  const applied = await appliedMigrations(engine);
+  return Object.keys(migrations(engine.kind)).every((name) => applied.has(name));
+}
+
+/** Runs every migration not yet applied; returns the names it ran. */
+export async function migrateToLatest(engine: MigratableEngine): Promise<string[]> {
+  if (await migrationsCurrent(engine)) return [];
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator(engine).migrateToLatest();
+    // The introspection race described above can still hit a real migration; it is worth a retry.
+    if (error && attempt < 3 && isVanishedSchemaError(error)) continue;
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
 }
