@@ -126,13 +126,9 @@ class GroupCommit {
           throw error;
         }
       });
-    } catch (error) {
-      for (const write of batch) write.reject(error);
-      return;
-    }
-    try {
       await this.afterCommit();
     } catch (error) {
+      // Rolled back, or committed but not known to be on disk: no caller may hear "done".
       for (const write of batch) write.reject(error);
       return;
     }
