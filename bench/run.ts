@@ -135,33 +135,25 @@ const bearer = (key: string) => ({
   'content-type': 'application/x-www-form-urlencoded',
 });
 
-function findRequest(population: number): RequestSpec {
+/** A GET on a random seeded secret's scope, made by its platform's key. */
+function slotGet(population: number, pathOf: (s: ReturnType<typeof slot>) => string): RequestSpec {
   return {
     method: 'GET',
     setupRequest: (req) => {
       const s = slot(pick(population));
-      return {
-        ...req,
-        path: `/v1/apps/secrets/find?name=${s.name}&scope[type]=user&scope[user]=${s.user}&expand[]=payload`,
-        headers: bearer(benchKey(s.platform)),
-      };
+      return { ...req, path: pathOf(s), headers: bearer(benchKey(s.platform)) };
     },
   };
 }
 
-function listRequest(population: number, limit: number): RequestSpec {
-  return {
-    method: 'GET',
-    setupRequest: (req) => {
-      const s = slot(pick(population));
-      return {
-        ...req,
-        path: `/v1/apps/secrets?scope[type]=user&scope[user]=${s.user}&limit=${limit}`,
-        headers: bearer(benchKey(s.platform)),
-      };
-    },
-  };
-}
+const findRequest = (population: number): RequestSpec =>
+  slotGet(
+    population,
+    (s) => `/v1/apps/secrets/find?name=${s.name}&scope[type]=user&scope[user]=${s.user}&expand[]=payload`,
+  );
+
+const listRequest = (population: number, limit: number): RequestSpec =>
+  slotGet(population, (s) => `/v1/apps/secrets?scope[type]=user&scope[user]=${s.user}&limit=${limit}`);
 
 function replaceRequest(population: number): RequestSpec {
   return {
