@@ -1,8 +1,7 @@
 import { afterAll } from 'vitest';
-import { openPostgres } from '../../src/store/engine.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import { describeStoreContract } from '../integration/store-contract.js';
-import { createSchema, type TestSchema } from '../support/postgres.js';
+import { createSchema, openTestPostgres, type TestSchema } from '../support/postgres.js';
 
 const schemas = new Map<string, TestSchema>();
 afterAll(async () => {
@@ -15,12 +14,7 @@ describeStoreContract('PostgreSQL (a real server)', async (name) => {
     schema = await createSchema('contract');
     schemas.set(name, schema);
   }
-  const engine = await openPostgres({
-    url: schema.url,
-    poolSize: 10,
-    statementTimeoutMs: 5000,
-    connectTimeoutMs: 3000,
-  });
+  const engine = await openTestPostgres(schema.url);
   await migrateToLatest(engine);
   return engine;
 });

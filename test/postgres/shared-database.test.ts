@@ -4,9 +4,8 @@
  * fails it with "schema ... does not exist" (seen in CI, where test servers drop their schemas).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPostgres } from '../../src/store/engine.js';
 import { migrateToLatest, migrationsCurrent } from '../../src/store/migrations.js';
-import { createSchema, type TestSchema } from '../support/postgres.js';
+import { createSchema, openTestPostgres, type TestSchema } from '../support/postgres.js';
 
 const schemas: TestSchema[] = [];
 afterAll(async () => {
@@ -22,12 +21,7 @@ async function churn(until: Promise<unknown>): Promise<number> {
   let cycles = 0;
   while (!done) {
     const other = await createSchema('churn');
-    const engine = await openPostgres({
-      url: other.url,
-      poolSize: 1,
-      statementTimeoutMs: 5000,
-      connectTimeoutMs: 3000,
-    });
+    const engine = await openTestPostgres(other.url, 1);
     await migrateToLatest(engine);
     await engine.close();
     await other.drop();
@@ -40,8 +34,7 @@ describe('migrations on a database whose other schemas change meanwhile', () => 
   it('never fail for a schema that another user of the database drops', async () => {
     const ours = await createSchema('shared');
     schemas.push(ours);
-    const open = () => openPostgres({ url: ours.url, poolSize: 2, statementTimeoutMs: 5000, connectTimeoutMs: 3000 });
-    const engine = await open();
+    const engine = await openTestPostgres(ours.url, 2);
     await migrateToLatest(engine);
     const checks = (async () => {
       // What every start and every CLI command does: migrate (nothing to run) and check.

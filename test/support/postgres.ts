@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openPostgres, type StoreEngine } from '../../src/store/engine.js';
 
 export const TEST_DATABASE_URL = process.env.SECRET_STORE_TEST_DATABASE_URL;
 
@@ -44,3 +45,7 @@ export async function createSchema(prefix = 't'): Promise<TestSchema> {
     drop: () => admin((c) => c.query(`drop schema if exists ${name} cascade`)).then(() => undefined),
   };
 }
+
+/** An engine on `url` with the timeouts every PostgreSQL suite uses. */
+export const openTestPostgres = (url: string, poolSize = 10): Promise<StoreEngine> =>
+  openPostgres({ url, poolSize, statementTimeoutMs: 5000, connectTimeoutMs: 3000 });
