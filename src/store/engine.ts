@@ -15,6 +15,7 @@ import {
   sql,
 } from 'kysely';
 import pg from 'pg';
+import { type DirectRunner, runDirectly } from './prepared-query.js';
 import type { Database, Db } from './schema.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
@@ -61,6 +62,21 @@ function withStatementCache(native: KyselySqliteDatabase, max = 500): KyselySqli
   };
 }
 
+/**
+ * Runs prepared queries straight on a better-sqlite3 connection: the same SQL and statements kysely
+ * would run, without its executor's per-query promises and connection hand-over, which cost about as
+ * much as a point query. `readsOnly` leaves anything that is not a select to kysely.
+ */
+function statementRunner(statements: KyselySqliteDatabase, readsOnly: boolean): DirectRunner {
+  return (text, parameters) => {
+    const statement = statements.prepare(text);
+    if (statement.reader) return { rows: statement.all(parameters) };
+    if (readsOnly) return undefined;
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  };
+}
+
 interface PendingWrite {
   readonly fn: (trx: Db) => Promise<unknown>;
   resolve(value: unknown): void;
@@ -82,6 +98,8 @@ class GroupCommit {
     private readonly db: Db,
     /** Resolves once everything committed so far is on disk. */
     private readonly afterCommit: () => Promise<void>,
+    /** Runs the batch's prepared queries on the writing connection, which the batch holds. */
+    private readonly writer: DirectRunner,
     private readonly maxBatch = 500,
   ) {}
 
@@ -108,6 +126,7 @@ class GroupCommit {
     let settled: Array<() => void>;
     try {
       settled = await this.db.connection().execute(async (conn) => {
+        runDirectly(conn, this.writer);
         const done: Array<() => void> = [];
         try {
           await sql`begin immediate`.execute(conn);
@@ -225,16 +244,24 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   native.pragma('busy_timeout = 5000');
   const durable = (options.synchronous ?? 'FULL') === 'FULL';
   const walSync = durable ? new WalSync(options.file).request : async () => {};
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) });
+  const statements = withStatementCache(native);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const writer = statementRunner(statements, false);
+  const reader = openReader(options.file);
+  // Prepared selects on the store's database (a find, a key lookup, a page of a list) run on the
+  // reader: outside any transaction, each sees everything committed, and never waits for a batch
+  // of writes that holds the writing connection.
+  runDirectly(db, statementRunner(withStatementCache(reader), true));
   return {
     kind: 'sqlite',
     db,
     description: `sqlite ${options.file}`,
     lockScope: async () => {},
-    writeTransaction: new GroupCommit(db, walSync).run,
+    writeTransaction: new GroupCommit(db, walSync, writer).run,
     // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
     readSnapshot: (fn) =>
       db.connection().execute(async (conn) => {
+        runDirectly(conn, writer);
         await sql`begin`.execute(conn);
         try {
           return await fn(conn);
@@ -245,9 +272,22 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     // Writes made outside writeTransaction (a CLI command's, a sweep's) are durable once closed.
     close: async () => {
       await walSync().catch(() => {});
+      reader.close();
       await db.destroy();
     },
   };
+}
+
+/**
+ * A second connection for reads. In WAL mode a reader never blocks the writer nor waits for it, and
+ * a statement run outside a transaction sees every transaction committed before it started, so a
+ * write that was acknowledged is always read back. query_only keeps it from ever writing.
+ */
+function openReader(file: string): SqliteDatabase.Database {
+  const reader = new SqliteDatabase(file);
+  reader.pragma('query_only = ON');
+  reader.pragma('busy_timeout = 5000');
+  return reader;
 }
 
 export interface PostgresOptions {

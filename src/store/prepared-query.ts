@@ -35,12 +35,23 @@ export function prepare<Params extends object, Row>(
     if (!(parameter instanceof Slot)) throw new Error(`prepared query has a value outside its slots: ${compiled.sql}`);
     return parameter.name as keyof Params;
   });
-  const execute = (db: Db, params: Params) =>
-    db.executeQuery<Row>(
-      CompiledQuery.raw(
-        compiled.sql,
-        order.map((name) => params[name]),
-      ),
-    );
+  const execute = async (db: Db, params: Params): Promise<QueryResult<Row>> => {
+    const values = order.map((name) => params[name]);
+    const direct = directRunners.get(db)?.(compiled.sql, values) as QueryResult<Row> | undefined;
+    return direct ?? db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, values));
+  };
   return { execute, rows: async (db, params) => (await execute(db, params)).rows };
+}
+
+/**
+ * Runs compiled SQL on an engine's own connection, or answers undefined when it cannot (the query
+ * then goes through kysely). Built by the engine: see engine.ts for when SQLite uses one.
+ */
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | undefined;
+
+const directRunners = new WeakMap<Db, DirectRunner>();
+
+/** From now on, prepared queries run on `db` go through `runner` first. */
+export function runDirectly(db: Db, runner: DirectRunner): void {
+  directRunners.set(db, runner);
 }
