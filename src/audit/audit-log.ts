@@ -3,9 +3,10 @@
  * is sent. It names the secret (platform, account, mode, scope, name), who asked (key id) and what
  * came of it; never a payload.
  */
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { StoreEngine } from '../store/engine.js';
-import type { AuditLogTable } from '../store/schema.js';
+import { type PreparedQuery, prepare } from '../store/prepared-query.js';
+import type { AuditLogTable, Db } from '../store/schema.js';
 
 export interface AuditEntry {
   readonly time: number;
@@ -52,7 +53,9 @@ const toEntry = (row: Selectable<AuditLogTable>): AuditEntry => ({
   status: Number(row.status),
 });
 
-const toRow = (e: AuditEntry) => ({
+type AuditRow = Required<Omit<Insertable<AuditLogTable>, 'seq'>>;
+
+const toRow = (e: AuditEntry): AuditRow => ({
   time: e.time,
   request_id: e.requestId,
   key_id: e.keyId,
@@ -76,11 +79,71 @@ interface PendingEntry {
 /** 12 columns a row: far below SQLite's and PostgreSQL's limits on bound parameters. */
 const MAX_ROWS_PER_INSERT = 500;
 
+/**
+ * The sizes of the inserts a batch is cut into, largest first. Building a fresh multi-row insert for
+ * every batch cost more than running it; one prepared insert per size costs nothing per batch, and
+ * any batch is a few of them (37 rows: 16 + 16 + 4 + 1).
+ */
+const CHUNK_SIZES = [256, 64, 16, 4, 1];
+
+const AUDIT_COLUMNS: ReadonlyArray<keyof AuditRow> = [
+  'time',
+  'request_id',
+  'key_id',
+  'platform',
+  'account',
+  'livemode',
+  'operation',
+  'scope_type',
+  'scope_user',
+  'name',
+  'outcome',
+  'status',
+];
+
+type ChunkValues = Record<`${keyof AuditRow}${number}`, AuditRow[keyof AuditRow]>;
+
+function preparedInsert(db: Db, size: number): PreparedQuery<ChunkValues, never> {
+  return prepare<ChunkValues, never>((s) =>
+    db.insertInto('audit_log').values(
+      Array.from({ length: size }, (_, i) => {
+        const row: Record<string, unknown> = {};
+        for (const column of AUDIT_COLUMNS) row[column] = s[`${column}${i}`];
+        return row as AuditRow;
+      }),
+    ),
+  );
+}
+
+function chunkValues(rows: readonly AuditRow[]): ChunkValues {
+  const values: Record<string, AuditRow[keyof AuditRow]> = {};
+  rows.forEach((row, i) => {
+    for (const column of AUDIT_COLUMNS) values[`${column}${i}`] = row[column];
+  });
+  return values as ChunkValues;
+}
+
 export class SqlAuditLog implements AuditLog {
   private pending: PendingEntry[] = [];
   private scheduled = false;
 
+  private readonly inserts = new Map<number, PreparedQuery<ChunkValues, never>>();
+
   constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction'>) {}
+
+  private async insert(trx: Db, rows: AuditRow[]): Promise<void> {
+    let at = 0;
+    for (const size of CHUNK_SIZES) {
+      for (; rows.length - at >= size; at += size) {
+        let insert = this.inserts.get(size);
+        if (!insert) {
+          insert = preparedInsert(this.engine.db, size);
+          this.inserts.set(size, insert);
+        }
+        await insert.execute(trx, chunkValues(rows.slice(at, at + size)));
+      }
+    }
+  }
 
   /**
    * Resolves once the entry is committed. Entries recorded while a write is waiting for its turn
@@ -106,8 +169,10 @@ export class SqlAuditLog implements AuditLog {
     };
     this.engine
       .writeTransaction(async (trx) => {
-        const rows = take().map((p) => toRow(p.entry));
-        await trx.insertInto('audit_log').values(rows).execute();
+        await this.insert(
+          trx,
+          take().map((p) => toRow(p.entry)),
+        );
       })
       .then(
         () => {

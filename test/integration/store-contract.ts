@@ -4,6 +4,7 @@
  * with a new name, and the same database again when called with the same name.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { type AuditEntry, SqlAuditLog } from '../../src/audit/audit-log.js';
 import { SqlApiKeyStore } from '../../src/store/api-key-store.js';
 import type { StoreEngine } from '../../src/store/engine.js';
 import { SqlIdempotencyStore } from '../../src/store/idempotency-store.js';
@@ -240,6 +241,32 @@ export function describeStoreContract(backend: string, open: OpenEngine): void {
       expect(await keys.revoke('key_nope', NOW)).toBe('missing');
       expect((await keys.findByHash(record.keyHash))?.revokedAt).toBe(NOW + 1);
       expect(await keys.list()).toHaveLength(1);
+    });
+
+    it('records every entry of an audit batch, whatever its size, field for field', async () => {
+      const { engine } = await fresh();
+      const audit = new SqlAuditLog(engine);
+      const entry = (i: number): AuditEntry => ({
+        time: NOW + i,
+        requestId: `req_${i}`,
+        keyId: i % 2 === 0 ? null : `key_${i}`,
+        platform: 'acct_p',
+        account: `acct_${i % 3}`,
+        livemode: i % 5 === 0,
+        operation: 'find',
+        scopeType: i % 2 === 0 ? 'account' : 'user',
+        scopeUser: i % 2 === 0 ? null : `usr_${i}`,
+        name: i % 7 === 0 ? null : `name_${i}`,
+        outcome: 'ok',
+        status: 200,
+      });
+      // Recorded together, they are written together: 343 rows cut into inserts of several sizes.
+      const entries = Array.from({ length: 343 }, (_, i) => entry(i));
+      await Promise.all(entries.map((e) => audit.record(e)));
+      await audit.record(entry(343));
+      const stored = await audit.query({ limit: 1000 });
+      expect(stored).toHaveLength(344);
+      expect([...stored].sort((a, b) => a.time - b.time)).toEqual([...entries, entry(343)]);
     });
   });
 }
