@@ -101,26 +101,30 @@ const AUDIT_COLUMNS: ReadonlyArray<keyof AuditRow> = [
   'status',
 ];
 
-type ChunkValues = Record<`${keyof AuditRow}${number}`, AuditRow[keyof AuditRow]>;
+/** The values of a chunk's rows, row after row, each in AUDIT_COLUMNS order: slot k is value k. */
+type ChunkValues = ReadonlyArray<AuditRow[keyof AuditRow]>;
 
 function preparedInsert(db: Db, size: number): PreparedQuery<ChunkValues, never> {
   return prepare<ChunkValues, never>((s) =>
     db.insertInto('audit_log').values(
       Array.from({ length: size }, (_, i) => {
         const row: Record<string, unknown> = {};
-        for (const column of AUDIT_COLUMNS) row[column] = s[`${column}${i}`];
+        AUDIT_COLUMNS.forEach((column, c) => {
+          row[column] = s[i * AUDIT_COLUMNS.length + c];
+        });
         return row as AuditRow;
       }),
     ),
   );
 }
 
-function chunkValues(rows: readonly AuditRow[]): ChunkValues {
-  const values: Record<string, AuditRow[keyof AuditRow]> = {};
-  rows.forEach((row, i) => {
-    for (const column of AUDIT_COLUMNS) values[`${column}${i}`] = row[column];
-  });
-  return values as ChunkValues;
+function chunkValues(rows: readonly AuditRow[], from: number, size: number): ChunkValues {
+  const values: Array<AuditRow[keyof AuditRow]> = [];
+  for (let i = from; i < from + size; i++) {
+    const row = rows[i] as AuditRow;
+    for (const column of AUDIT_COLUMNS) values.push(row[column]);
+  }
+  return values;
 }
 
 export class SqlAuditLog implements AuditLog {
@@ -140,7 +144,7 @@ export class SqlAuditLog implements AuditLog {
           insert = preparedInsert(this.engine.db, size);
           this.inserts.set(size, insert);
         }
-        await insert.execute(trx, chunkValues(rows.slice(at, at + size)));
+        await insert.execute(trx, chunkValues(rows, at, size));
       }
     }
   }
