@@ -10,7 +10,26 @@ import pino from 'pino';
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
+/** The line logged for every API request: ids and outcomes only, fixed by this type. */
+export interface RequestLine {
+  readonly request_id: string;
+  readonly operation: string;
+  readonly method: string;
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly latency_ms: number;
+  /** A registered key's id (never the key), 'emulator', or undefined before authentication. */
+  readonly key_id: string | undefined;
+  readonly livemode: boolean | undefined;
+  readonly replayed: true | undefined;
+}
+
 export interface Logger {
+  /**
+   * Logs one API request as `request`. Its fields cannot hold a value or a key (see RequestLine),
+   * so it skips the redaction pass, which doubled the cost of the line written for every request.
+   */
+  request(line: RequestLine): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
@@ -39,11 +58,11 @@ const REDACT = [
  */
 export function jsonLogger(destination?: NodeJS.WritableStream): Logger {
   const stdout = destination ? undefined : pino.destination({ dest: 1, sync: false });
-  const log = pino(
-    { base: { service: 'secret-store' }, redact: { paths: REDACT, censor: '[redacted]' }, messageKey: 'msg' },
-    destination ?? stdout,
-  );
+  const options = { base: { service: 'secret-store' }, messageKey: 'msg' };
+  const log = pino({ ...options, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? stdout);
+  const requests = pino(options, destination ?? stdout);
   return {
+    request: (line) => requests.info(line, 'request'),
     info: (message, fields) => log.info(fields ?? {}, message),
     warn: (message, fields) => log.warn(fields ?? {}, message),
     error: (message, fields) => log.error(fields ?? {}, message),
@@ -64,6 +83,7 @@ export function prettyLogger(out: NodeJS.WritableStream = process.stdout): Logge
     out.write(`${new Date().toISOString()} ${level.padEnd(5)} ${message}${shown ? ` ${shown}` : ''}\n`);
   };
   return {
+    request: (fields) => line('info', 'request', { ...fields }),
     info: (message, fields) => line('info', message, fields),
     warn: (message, fields) => line('warn', message, fields),
     error: (message, fields) => line('error', message, fields),

@@ -152,7 +152,7 @@ async function listen(config: ServerConfig, engine: StoreEngine, logger: Logger)
     clock,
     onRequest(event) {
       metrics.observeRequest(event);
-      logger.info('request', {
+      logger.request({
         request_id: event.requestId,
         operation: event.operation,
         method: event.method,
