@@ -3,7 +3,7 @@
  * queries; what cannot be portable (opening, pragmas, serialising writers of one scope) lives here.
  */
 import { mkdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -182,8 +182,15 @@ class WalSync {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private directorySynced = false;
+  private wal: FileHandle | undefined;
 
   constructor(private readonly databaseFile: string) {}
+
+  async close(): Promise<void> {
+    const wal = this.wal;
+    this.wal = undefined;
+    await wal?.close().catch(() => {});
+  }
 
   readonly request = (): Promise<void> => {
     if (!this.running) {
@@ -203,11 +210,17 @@ class WalSync {
   };
 
   private async syncNow(): Promise<void> {
-    await syncFile(`${this.databaseFile}-wal`).catch(async (error: NodeJS.ErrnoException) => {
+    try {
+      // Kept open: opening and closing it around each sync took two more trips to the thread pool.
+      // SQLite removes the WAL only when the last connection closes, and ours stay open until close.
+      this.wal ??= await open(`${this.databaseFile}-wal`, 'r');
+      await this.wal.datasync();
+    } catch (error) {
+      await this.close();
       // No WAL: the last connection closed and checkpointed it away; the database file holds all.
-      if (error.code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       await syncFile(this.databaseFile);
-    });
+    }
     if (!this.directorySynced) {
       // The WAL file is created by the first write; its directory entry must survive too.
       await syncFile(dirname(this.databaseFile));
@@ -243,7 +256,8 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   // Another process (the CLI, a second server) may hold the write lock for a moment.
   native.pragma('busy_timeout = 5000');
   const durable = (options.synchronous ?? 'FULL') === 'FULL';
-  const walSync = durable ? new WalSync(options.file).request : async () => {};
+  const wal = durable ? new WalSync(options.file) : undefined;
+  const walSync = wal ? wal.request : async () => {};
   const statements = withStatementCache(native);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const writer = statementRunner(statements, false);
@@ -272,6 +286,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     // Writes made outside writeTransaction (a CLI command's, a sweep's) are durable once closed.
     close: async () => {
       await walSync().catch(() => {});
+      await wal?.close();
       reader.close();
       await db.destroy();
     },
