@@ -6,7 +6,7 @@
 import { payloadBinding } from '../crypto/bindings.js';
 import { CorruptEnvelopeError, type PayloadCipher } from '../crypto/payload-cipher.js';
 import { errors } from '../errors/api-error.js';
-import type { ScopeKey, SecretKey, SecretStore, StoredSecret } from '../store/secret-store.js';
+import type { ScopeKey, SecretKey, SecretRow, SecretStore, StoredSecret } from '../store/secret-store.js';
 import {
   MAX_EXPIRY_SECONDS,
   MAX_SECRETS_PER_SCOPE,
@@ -66,6 +66,16 @@ function authorize(owner: Owner, scope: Scope): void {
 const scopeOf = (row: ScopeKey): Scope =>
   row.scopeType === 'user' ? { type: 'user', user: row.scopeUser } : { type: 'account' };
 
+/** The secret a row holds, without its payload. */
+const describe = (row: SecretRow): Secret => ({
+  id: row.id,
+  created: row.created,
+  expiresAt: row.expiresAt,
+  livemode: row.livemode,
+  name: row.name,
+  scope: scopeOf(row),
+});
+
 export class SecretsService {
   constructor(private readonly deps: SecretsServiceDeps) {}
 
@@ -74,17 +84,13 @@ export class SecretsService {
   }
 
   private toSecret(row: StoredSecret, withPayload: boolean): Secret {
-    const secret: Secret = {
-      id: row.id,
-      created: row.created,
-      expiresAt: row.expiresAt,
-      livemode: row.livemode,
-      name: row.name,
-      scope: scopeOf(row),
-    };
-    if (!withPayload) return secret;
+    return withPayload ? this.reveal(row) : describe(row);
+  }
+
+  /** The secret with its payload, opened from the row's envelope. */
+  private reveal(row: StoredSecret): Secret {
     try {
-      return { ...secret, payload: this.deps.cipher.open(row.ciphertext, payloadBinding(row)) };
+      return { ...describe(row), payload: this.deps.cipher.open(row.ciphertext, payloadBinding(row)) };
     } catch (error) {
       if (error instanceof CorruptEnvelopeError) throw errors.corruptSecret(row.name);
       throw error;
@@ -139,11 +145,13 @@ export class SecretsService {
     };
     const after = await cursor('starting_after', input.startingAfter);
     const before = await cursor('ending_before', input.endingBefore);
-    const page = await this.deps.store.list(key, { limit: input.limit, after, before }, now);
-    return {
-      secrets: page.rows.map((row) => this.toSecret(row, options.withPayload)),
-      hasMore: page.hasMore,
-    };
+    const request = { limit: input.limit, after, before };
+    if (!options.withPayload) {
+      const page = await this.deps.store.list(key, request, now);
+      return { secrets: page.rows.map(describe), hasMore: page.hasMore };
+    }
+    const page = await this.deps.store.listSealed(key, request, now);
+    return { secrets: page.rows.map((row) => this.reveal(row)), hasMore: page.hasMore };
   }
 
   /** Removes expired rows for good; reads already hide them, so this only reclaims space. */

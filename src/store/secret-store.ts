@@ -18,10 +18,14 @@ export interface SecretKey extends ScopeKey {
   readonly name: string;
 }
 
-export interface StoredSecret extends SecretKey {
+/** A row without its envelope: what a list needs when no payload is asked for. */
+export interface SecretRow extends SecretKey {
   readonly id: string;
   readonly created: number;
   readonly expiresAt: number | null;
+}
+
+export interface StoredSecret extends SecretRow {
   readonly ciphertext: Uint8Array;
 }
 
@@ -32,9 +36,9 @@ export interface PageRequest {
   readonly before?: { readonly created: number; readonly id: string };
 }
 
-export interface StoredPage {
+export interface StoredPage<Row> {
   /** Always newest first. */
-  readonly rows: readonly StoredSecret[];
+  readonly rows: readonly Row[];
   readonly hasMore: boolean;
 }
 
@@ -59,7 +63,10 @@ export interface SecretStore {
   findById(scope: ScopeKey, id: string, now: number): Promise<StoredSecret | undefined>;
   /** Deletes the live row and returns it; undefined when there is none. */
   remove(key: SecretKey, now: number): Promise<StoredSecret | undefined>;
-  list(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage>;
+  /** A page of the scope's live rows, without their envelopes. */
+  list(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage<SecretRow>>;
+  /** The same page with the envelopes, to open payloads. */
+  listSealed(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage<StoredSecret>>;
   /** Physically deletes up to `batchSize` expired rows; returns how many. */
   deleteExpired(now: number, batchSize: number): Promise<number>;
   count(): Promise<number>;

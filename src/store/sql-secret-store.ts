@@ -9,6 +9,7 @@ import type {
   PutOutcome,
   ScopeKey,
   SecretKey,
+  SecretRow,
   SecretStore,
   StoredPage,
   StoredSecret,
@@ -92,19 +93,22 @@ type Cursor = { readonly created: number; readonly id: string };
 type PageValues = ScopeValues & { readonly now: number; readonly limit: number };
 type BoundPageValues = PageValues & { readonly boundCreated: number; readonly boundId: string };
 
-/** The queries every request runs, prepared once (see prepared-query.ts). */
-function hotQueries(db: Db) {
+type SecretsColumn = keyof SecretsTable & string;
+
+/** The three queries of a list page (first, after a cursor, before one), selecting `columns`. */
+function pageQueries<C extends SecretsColumn>(db: Db, columns: readonly C[]) {
+  type Row = Pick<Selectable<SecretsTable>, C>;
   const page = (direction: 'asc' | 'desc', s: PageValues) =>
     db
       .selectFrom('secrets')
-      .selectAll()
+      .select(columns)
       .where(inScope(s))
       .where(live(s.now))
       .orderBy('created', direction)
       .orderBy('id', direction)
       .limit(s.limit);
   const boundedPage = (direction: 'asc' | 'desc', cmp: '<' | '>') =>
-    prepare<BoundPageValues, Selectable<SecretsTable>>((s) =>
+    prepare<BoundPageValues, Row>((s) =>
       page(direction, s).where((eb) =>
         eb.or([
           eb('created', cmp, s.boundCreated),
@@ -112,6 +116,35 @@ function hotQueries(db: Db) {
         ]),
       ),
     );
+  return {
+    first: prepare<PageValues, Row>((s) => page('desc', s)),
+    after: boundedPage('desc', '<'),
+    before: boundedPage('asc', '>'),
+  };
+}
+
+type PageQueries<C extends SecretsColumn> = ReturnType<typeof pageQueries<C>>;
+
+/** A page leaves out the envelopes unless asked: they are most of a row, and only payloads need them. */
+const LISTED_COLUMNS = ['id', 'name', 'created', 'expires_at'] as const;
+const SEALED_COLUMNS = [...LISTED_COLUMNS, 'ciphertext'] as const;
+type ListedRow = Pick<Selectable<SecretsTable>, (typeof LISTED_COLUMNS)[number]>;
+
+/** A listed row of `scope`: the scope's own fields and the row's others. */
+const listedIn = (scope: ScopeKey, row: ListedRow): SecretRow => ({
+  platform: scope.platform,
+  account: scope.account,
+  livemode: scope.livemode,
+  scopeType: scope.scopeType,
+  scopeUser: scope.scopeUser,
+  name: row.name,
+  id: row.id,
+  created: Number(row.created),
+  expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+});
+
+/** The queries every request runs, prepared once (see prepared-query.ts). */
+function hotQueries(db: Db) {
   return {
     // Only the columns the key does not already give: fewer values to copy out of every find.
     find: prepare<NamedValues, FoundRow>((s) => db.selectFrom('secrets').select(FOUND_COLUMNS).where(named(s))),
@@ -151,9 +184,8 @@ function hotQueries(db: Db) {
           })),
         ),
     ),
-    firstPage: prepare<PageValues, Selectable<SecretsTable>>((s) => page('desc', s)),
-    pageAfter: boundedPage('desc', '<'),
-    pageBefore: boundedPage('asc', '>'),
+    listed: pageQueries(db, LISTED_COLUMNS),
+    sealed: pageQueries(db, SEALED_COLUMNS),
   };
 }
 
@@ -231,19 +263,36 @@ export class SqlSecretStore implements SecretStore {
     });
   }
 
-  async list(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage> {
+  list(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage<SecretRow>> {
+    return this.page(this.q.listed, scope, page, now, (row) => listedIn(scope, row));
+  }
+
+  listSealed(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage<StoredSecret>> {
+    return this.page(this.q.sealed, scope, page, now, (row) => ({
+      ...listedIn(scope, row),
+      ciphertext: row.ciphertext,
+    }));
+  }
+
+  private async page<C extends SecretsColumn, T>(
+    queries: PageQueries<C>,
+    scope: ScopeKey,
+    page: PageRequest,
+    now: number,
+    convert: (row: Pick<Selectable<SecretsTable>, C>) => T,
+  ): Promise<StoredPage<T>> {
     const values = { ...scopeValues(scope), now, limit: page.limit + 1 };
     const bound = (cursor: Cursor) => ({ ...values, boundCreated: cursor.created, boundId: cursor.id });
     const rows = page.before
-      ? await this.q.pageBefore.rows(this.db, bound(page.before))
+      ? await queries.before.rows(this.db, bound(page.before))
       : page.after
-        ? await this.q.pageAfter.rows(this.db, bound(page.after))
-        : await this.q.firstPage.rows(this.db, values);
+        ? await queries.after.rows(this.db, bound(page.after))
+        : await queries.first.rows(this.db, values);
     const hasMore = rows.length > page.limit;
     // A page before a cursor is read oldest first; it is always returned newest first.
     const kept = rows.slice(0, page.limit);
     if (page.before) kept.reverse();
-    return { rows: kept.map(toStored), hasMore };
+    return { rows: kept.map(convert), hasMore };
   }
 
   async deleteExpired(now: number, batchSize: number): Promise<number> {

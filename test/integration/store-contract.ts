@@ -8,7 +8,7 @@ import { type AuditEntry, SqlAuditLog } from '../../src/audit/audit-log.js';
 import { SqlApiKeyStore } from '../../src/store/api-key-store.js';
 import type { StoreEngine } from '../../src/store/engine.js';
 import { SqlIdempotencyStore } from '../../src/store/idempotency-store.js';
-import type { ScopeKey, StoredSecret } from '../../src/store/secret-store.js';
+import type { ScopeKey, SecretRow, StoredSecret } from '../../src/store/secret-store.js';
 import { SqlSecretStore } from '../../src/store/sql-secret-store.js';
 
 export type OpenEngine = (name: string) => Promise<StoreEngine>;
@@ -143,7 +143,7 @@ export function describeStoreContract(backend: string, open: OpenEngine): void {
       const page1 = await store.list(scope, { limit: 2 }, NOW);
       expect(page1.rows.map((r) => r.name)).toEqual(['new', 't3']);
       expect(page1.hasMore).toBe(true);
-      const last = page1.rows[1] as StoredSecret;
+      const last = page1.rows[1] as SecretRow;
       const page2 = await store.list(scope, { limit: 2, after: last }, NOW);
       expect(page2.rows.map((r) => r.name)).toEqual(['t2', 't1']);
       expect(page2.hasMore).toBe(true);
@@ -156,6 +156,11 @@ export function describeStoreContract(backend: string, open: OpenEngine): void {
       const first = await store.list(scope, { limit: 2, before: back.rows[0] }, NOW);
       expect(first.rows.map((r) => r.name)).toEqual(['new', 't3']);
       expect(first.hasMore).toBe(false);
+      // The same pages with their envelopes, and without them: the same rows in the same order.
+      const sealed = await store.listSealed(scope, { limit: 2, after: last }, NOW);
+      expect(sealed.rows).toEqual(rows.filter((r) => r.name === 't2' || r.name === 't1').reverse());
+      expect(page2.rows).toEqual(sealed.rows.map(({ ciphertext: _, ...row }) => row));
+      expect(page2.rows[0]).not.toHaveProperty('ciphertext');
     });
 
     it('finds a cursor row by id only inside its own scope', async () => {
