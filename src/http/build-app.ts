@@ -141,6 +141,24 @@ function checkContentType(req: IncomingMessage, bodyLength: number): void {
 const queryText = (rawQuery: string): string =>
   /[^\x20-\x7e]/.test(rawQuery) ? decodeUtf8(Buffer.from(rawQuery, 'latin1'), 'query string') : rawQuery;
 
+const validIdempotencyKey = (key: string) => key.length <= IDEMPOTENCY_KEY_MAX && PRINTABLE.test(key);
+
+/**
+ * Echoes the request's Stripe-Version, Stripe-Account and Idempotency-Key on every answer, errors
+ * included (the SDK copies them onto the response and the error), as long as they are well formed:
+ * a malformed one is refused later, and never written back.
+ */
+function echoRequestHeaders(
+  headers: HeaderMap,
+  version: string | undefined,
+  account: string | undefined,
+  idempotencyKey: string | undefined,
+): void {
+  if (version !== undefined && API_VERSION_PATTERN.test(version)) headers['Stripe-Version'] = version;
+  if (account !== undefined && ACCOUNT_ID_PATTERN.test(account)) headers['Stripe-Account'] = account;
+  if (idempotencyKey && validIdempotencyKey(idempotencyKey)) headers['Idempotency-Key'] = idempotencyKey;
+}
+
 export function buildApp(deps: AppDeps): App {
   const routes = new Map<string, AnyEndpoint>(ENDPOINTS.map((e) => [`${e.method} ${e.path}`, e]));
   const { limits, logger } = deps;
@@ -173,20 +191,19 @@ export function buildApp(deps: AppDeps): App {
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const version = singleHeader(req, 'stripe-version');
+    const stripeAccount = singleHeader(req, 'stripe-account');
+    const idempotencyKey = method === 'POST' ? singleHeader(req, 'idempotency-key') : undefined;
+    echoRequestHeaders(headers, version, stripeAccount, idempotencyKey);
+
     const endpoint = routes.get(`${method} ${path}`);
     if (!endpoint) throw errors.unrecognizedUrl(method, path.slice(0, 200));
     state.operation = endpoint.operation;
 
-    const version = singleHeader(req, 'stripe-version');
-    if (version !== undefined) {
-      if (!API_VERSION_PATTERN.test(version)) throw errors.invalidApiVersion(version.slice(0, 100));
-      headers['Stripe-Version'] = version;
+    if (version !== undefined && !API_VERSION_PATTERN.test(version)) {
+      throw errors.invalidApiVersion(version.slice(0, 100));
     }
-    const stripeAccount = singleHeader(req, 'stripe-account');
-    if (stripeAccount !== undefined) {
-      if (!ACCOUNT_ID_PATTERN.test(stripeAccount)) throw errors.invalidStripeAccount();
-      headers['Stripe-Account'] = stripeAccount;
-    }
+    if (stripeAccount !== undefined && !ACCOUNT_ID_PATTERN.test(stripeAccount)) throw errors.invalidStripeAccount();
 
     const body = method === 'POST' ? await readBody(req, limits.maxBodyBytes) : undefined;
     const principal = await deps.keys.authenticate(apiKeyFromHeader(singleHeader(req, 'authorization')));
@@ -208,12 +225,8 @@ export function buildApp(deps: AppDeps): App {
     const context: EndpointContext = { owner, principal, secrets: deps.secrets };
     const execute = async (): Promise<Outcome> => ({ status: 200, body: await endpoint.run(context, command) });
 
-    const idempotencyKey = method === 'POST' ? singleHeader(req, 'idempotency-key') : undefined;
     if (idempotencyKey === undefined || idempotencyKey === '') return execute();
-    if (idempotencyKey.length > IDEMPOTENCY_KEY_MAX || !PRINTABLE.test(idempotencyKey)) {
-      throw errors.idempotencyKeyInvalid(IDEMPOTENCY_KEY_MAX);
-    }
-    headers['Idempotency-Key'] = idempotencyKey;
+    if (!validIdempotencyKey(idempotencyKey)) throw errors.idempotencyKeyInvalid(IDEMPOTENCY_KEY_MAX);
     const outcome = await deps.idempotency.run(
       {
         owner: `${principal.platform}:${principal.livemode ? 'live' : 'test'}`,

@@ -69,8 +69,42 @@ describe('Stripe-Version', () => {
       const res = await list({ 'Stripe-Version': version });
       const error = expectApiError(res, { status: 400, code: 'api_version_invalid' });
       expect(error.message.length).toBeLessThan(400);
+      expect(res.headers.get('stripe-version')).toBe(DEFAULT_VERSION);
     },
   );
+});
+
+describe('echoed request headers on answers that fail before the endpoint', () => {
+  const sent = { 'Stripe-Version': '2024-06-20', 'Stripe-Account': 'acct_1Echo', 'Idempotency-Key': 'echo-on-error' };
+  const echoed = (res: RawResponse) => ({
+    'Stripe-Version': res.headers.get('stripe-version'),
+    'Stripe-Account': res.headers.get('stripe-account'),
+    'Idempotency-Key': res.headers.get('idempotency-key'),
+  });
+
+  it('are on a 404 for an unknown route', async () => {
+    const res = await call(server, 'POST', '/v1/customers', { headers: { ...form(), ...sent }, body: 'email=a' });
+    expectApiError(res, { status: 404, code: 'resource_missing' });
+    expect(echoed(res)).toEqual(sent);
+  });
+
+  it('are on a 400 for a parameter, a 401 and a 403', async () => {
+    const invalid = await create('name=echo&scope[type]=account', sent);
+    expectApiError(invalid, { status: 400, code: 'parameter_missing', param: 'payload' });
+    expect(echoed(invalid)).toEqual(sent);
+    const unauthenticated = await call(server, 'POST', '/v1/apps/secrets', { headers: sent, body: 'name=x' });
+    expectApiError(unauthenticated, { status: 401, code: 'api_key_missing' });
+    expect(echoed(unauthenticated)).toEqual(sent);
+    const badAccount = await create('name=echo&payload=p&scope[type]=account', { ...sent, 'Stripe-Account': 'cus_1' });
+    expectApiError(badAccount, { status: 403, code: 'account_invalid' });
+    expect(echoed(badAccount)).toEqual({ ...sent, 'Stripe-Account': null });
+  });
+
+  it('leave out a malformed idempotency key, which is refused', async () => {
+    const res = await create('name=echo&payload=p&scope[type]=account', { 'Idempotency-Key': 'k'.repeat(300) });
+    expectApiError(res, { status: 400, code: 'idempotency_key_invalid' });
+    expect(res.headers.get('idempotency-key')).toBeNull();
+  });
 });
 
 describe('Stripe-Account', () => {
