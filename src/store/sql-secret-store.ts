@@ -73,17 +73,26 @@ function toStored(row: Selectable<SecretsTable>): StoredSecret {
 const FOUND_COLUMNS = ['id', 'created', 'expires_at', 'ciphertext'] as const;
 type FoundRow = Pick<Selectable<SecretsTable>, (typeof FOUND_COLUMNS)[number]>;
 
-/** The stored secret found under `key`: the key's own fields and the row's others. */
+/**
+ * A row of `scope` named `name`, from the columns a query read: the scope's fields come from the
+ * scope the query asked for, not from the row, so queries need not read them back.
+ */
+const rowIn = (scope: ScopeKey, name: string, row: Pick<Selectable<SecretsTable>, 'id' | 'created' | 'expires_at'>) =>
+  ({
+    platform: scope.platform,
+    account: scope.account,
+    livemode: scope.livemode,
+    scopeType: scope.scopeType,
+    scopeUser: scope.scopeUser,
+    name,
+    id: row.id,
+    created: Number(row.created),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  }) satisfies SecretRow;
+
+/** The stored secret found under `key`. */
 const foundUnder = (key: SecretKey, row: FoundRow): StoredSecret => ({
-  platform: key.platform,
-  account: key.account,
-  livemode: key.livemode,
-  scopeType: key.scopeType,
-  scopeUser: key.scopeUser,
-  name: key.name,
-  id: row.id,
-  created: Number(row.created),
-  expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  ...rowIn(key, key.name, row),
   ciphertext: row.ciphertext,
 });
 
@@ -130,18 +139,7 @@ const LISTED_COLUMNS = ['id', 'name', 'created', 'expires_at'] as const;
 const SEALED_COLUMNS = [...LISTED_COLUMNS, 'ciphertext'] as const;
 type ListedRow = Pick<Selectable<SecretsTable>, (typeof LISTED_COLUMNS)[number]>;
 
-/** A listed row of `scope`: the scope's own fields and the row's others. */
-const listedIn = (scope: ScopeKey, row: ListedRow): SecretRow => ({
-  platform: scope.platform,
-  account: scope.account,
-  livemode: scope.livemode,
-  scopeType: scope.scopeType,
-  scopeUser: scope.scopeUser,
-  name: row.name,
-  id: row.id,
-  created: Number(row.created),
-  expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-});
+const listedIn = (scope: ScopeKey, row: ListedRow): SecretRow => rowIn(scope, row.name, row);
 
 /** The queries every request runs, prepared once (see prepared-query.ts). */
 function hotQueries(db: Db) {
