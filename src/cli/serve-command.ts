@@ -25,6 +25,7 @@ interface ServeOptions {
   migrate?: boolean;
   dbPoolSize?: string;
   dbStatementTimeoutMs?: string;
+  dbPreparedStatements?: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -41,6 +42,7 @@ export function registerServe(program: Command): void {
     .option('--no-migrate', 'do not run migrations at start; refuse to start if the schema is behind')
     .option('--db-pool-size <n>', 'PostgreSQL connections per instance (default 10)')
     .option('--db-statement-timeout-ms <ms>', 'PostgreSQL statement timeout (default 5000)')
+    .option('--no-db-prepared-statements', 'no named prepared statements (for PgBouncer before 1.21)')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (default: off)')
     .option('--metrics-host <host>', 'address of the metrics listener (default 127.0.0.1)')
@@ -56,6 +58,7 @@ export function registerServe(program: Command): void {
           ...options,
           migrate: options.migrate === false ? false : undefined,
           dashboard: options.dashboard === false ? false : undefined,
+          dbPreparedStatements: options.dbPreparedStatements === false ? false : undefined,
         },
         process.env,
       );

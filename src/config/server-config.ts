@@ -39,6 +39,8 @@ export const serverConfigSchema = z.object({
   dbPoolSize: integer(1, 1000).default(10),
   dbStatementTimeoutMs: integer(100, 600_000).default(5000),
   dbConnectTimeoutMs: integer(100, 600_000).default(3000),
+  /** Hot selects as named prepared statements; off behind a transaction-pooling PgBouncer < 1.21. */
+  dbPreparedStatements: booleanText.default(true),
   /** Unset: JSON lines when stdout is not a terminal, plain lines when it is. */
   logFormat: z.enum(['json', 'pretty']).optional(),
   /** Serve /metrics (and the health checks) on this port; unset: no metrics listener. */
@@ -95,6 +97,7 @@ export const ENVIRONMENT: Record<keyof ServerConfigInput, string> = {
   dbPoolSize: 'SECRET_STORE_DB_POOL_SIZE',
   dbStatementTimeoutMs: 'SECRET_STORE_DB_STATEMENT_TIMEOUT_MS',
   dbConnectTimeoutMs: 'SECRET_STORE_DB_CONNECT_TIMEOUT_MS',
+  dbPreparedStatements: 'SECRET_STORE_DB_PREPARED_STATEMENTS',
   logFormat: 'SECRET_STORE_LOG_FORMAT',
   metricsPort: 'SECRET_STORE_METRICS_PORT',
   metricsHost: 'SECRET_STORE_METRICS_HOST',

@@ -44,6 +44,7 @@ type StoreConfig = Pick<
   | 'dbPoolSize'
   | 'dbStatementTimeoutMs'
   | 'dbConnectTimeoutMs'
+  | 'dbPreparedStatements'
   | 'migrate'
 >;
 
@@ -55,6 +56,7 @@ export function openEngine(config: Omit<StoreConfig, 'migrate'>): Promise<StoreE
         poolSize: config.dbPoolSize,
         statementTimeoutMs: config.dbStatementTimeoutMs,
         connectTimeoutMs: config.dbConnectTimeoutMs,
+        preparedStatements: config.dbPreparedStatements,
       })
     : openSqlite({ file: config.databaseFile, synchronous: config.sqliteSynchronous });
 }

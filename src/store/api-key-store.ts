@@ -23,6 +23,17 @@ export interface ApiKeyStore {
   revoke(id: string, now: number): Promise<RevokeOutcome>;
 }
 
+const API_KEY_COLUMNS = [
+  'id',
+  'key_hash',
+  'display',
+  'livemode',
+  'platform',
+  'user_id',
+  'created',
+  'revoked_at',
+] as const satisfies ReadonlyArray<keyof ApiKeysTable>;
+
 const toRecord = (row: Selectable<ApiKeysTable>): ApiKeyRecord => ({
   id: row.id,
   keyHash: row.key_hash,
@@ -39,7 +50,8 @@ export class SqlApiKeyStore implements ApiKeyStore {
   private readonly byHash: PreparedQuery<{ keyHash: string }, Selectable<ApiKeysTable>>;
 
   constructor(private readonly db: Db) {
-    this.byHash = prepare((s) => db.selectFrom('api_keys').selectAll().where('key_hash', '=', s.keyHash));
+    // Named columns, not `*`: a statement PostgreSQL keeps prepared must not change its result type.
+    this.byHash = prepare((s) => db.selectFrom('api_keys').select(API_KEY_COLUMNS).where('key_hash', '=', s.keyHash));
   }
 
   async insert(r: ApiKeyRecord): Promise<void> {

@@ -37,7 +37,7 @@ export function prepare<Params extends object, Row>(
   });
   const execute = async (db: Db, params: Params): Promise<QueryResult<Row>> => {
     const values = order.map((name) => params[name]);
-    const direct = directRunners.get(db)?.(compiled.sql, values) as QueryResult<Row> | undefined;
+    const direct = directRunners.get(db)?.(compiled.sql, values) as DirectResult<Row> | undefined;
     return direct ?? db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, values));
   };
   return { execute, rows: async (db, params) => (await execute(db, params)).rows };
@@ -47,7 +47,9 @@ export function prepare<Params extends object, Row>(
  * Runs compiled SQL on an engine's own connection, or answers undefined when it cannot (the query
  * then goes through kysely). Built by the engine: see engine.ts for when SQLite uses one.
  */
-export type DirectRunner = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | undefined;
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => DirectResult<unknown> | undefined;
+
+type DirectResult<Row> = QueryResult<Row> | Promise<QueryResult<Row>>;
 
 const directRunners = new WeakMap<Db, DirectRunner>();
 
