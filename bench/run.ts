@@ -295,7 +295,16 @@ async function measureDashboardPaint(): Promise<void> {
   }
 }
 
+/** Measures one engine, then drops what the run made (the PostgreSQL schema), however it ended. */
 async function benchEngine(run: EngineRun, withScale: boolean): Promise<void> {
+  try {
+    await measureEngine(run, withScale);
+  } finally {
+    await run.cleanup();
+  }
+}
+
+async function measureEngine(run: EngineRun, withScale: boolean): Promise<void> {
   const masterKey = randomBytes(32);
   const env = {
     SECRET_STORE_MASTER_KEY: masterKey.toString('base64'),
@@ -352,7 +361,6 @@ async function benchEngine(run: EngineRun, withScale: boolean): Promise<void> {
     ];
     (scaleFigures[run.label] as Record<string, number>).coldStartMs = Math.min(...runs);
   }
-  await run.cleanup();
 }
 
 const MINIMAL = 'minimal handler';
