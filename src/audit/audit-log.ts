@@ -76,15 +76,15 @@ interface PendingEntry {
   reject(error: unknown): void;
 }
 
-/** 12 columns a row: far below SQLite's and PostgreSQL's limits on bound parameters. */
-const MAX_ROWS_PER_INSERT = 500;
+/** The most entries one write of the log records; more wait for the next write. */
+const MAX_ROWS_PER_BATCH = 500;
 
 /**
  * The sizes of the inserts a batch is cut into, largest first. Building a fresh multi-row insert for
  * every batch cost more than running it; one prepared insert per size costs nothing per batch, and
  * any batch is a few of them (37 rows: 16 + 16 + 4 + 1).
  */
-const CHUNK_SIZES = [256, 64, 16, 4, 1];
+const CHUNK_SIZES = [256, 64, 16, 4, 1]; // 256 rows of 12 columns: far below either engine's parameter limit
 
 const AUDIT_COLUMNS: ReadonlyArray<keyof AuditRow> = [
   'time',
@@ -166,7 +166,7 @@ export class SqlAuditLog implements AuditLog {
     this.scheduled = true;
     let batch: PendingEntry[] | undefined;
     const take = (): PendingEntry[] => {
-      batch = this.pending.splice(0, MAX_ROWS_PER_INSERT);
+      batch = this.pending.splice(0, MAX_ROWS_PER_BATCH);
       this.scheduled = false;
       if (this.pending.length > 0) this.schedule();
       return batch;
