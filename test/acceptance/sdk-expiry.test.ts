@@ -21,8 +21,6 @@ const ACCOUNT = { type: 'account' } as const;
 const client = (label: string): Stripe => audit.client(server, freshKey(label));
 const HUNDRED_YEARS = 100 * 365 * 24 * 60 * 60;
 
-const notFound = noSuchSecret;
-
 describe('expires_at bounds', () => {
   it('refuses a time in the past, and the current second', async () => {
     const stripe = client('past');
@@ -37,7 +35,7 @@ describe('expires_at bounds', () => {
         },
       );
     }
-    await expectStripeError(stripe.apps.secrets.find({ name: 'p', scope: ACCOUNT }), notFound('p'));
+    await expectStripeError(stripe.apps.secrets.find({ name: 'p', scope: ACCOUNT }), noSuchSecret('p'));
   });
 
   it('refuses a time more than 100 years ahead', async () => {
@@ -49,7 +47,7 @@ describe('expires_at bounds', () => {
       );
       expect(err.message).toMatch(/100 years/);
     }
-    await expectStripeError(stripe.apps.secrets.find({ name: 'f', scope: ACCOUNT }), notFound('f'));
+    await expectStripeError(stripe.apps.secrets.find({ name: 'f', scope: ACCOUNT }), noSuchSecret('f'));
   });
 
   it('accepts a time a few seconds ahead and one just under 100 years ahead', async () => {
@@ -138,7 +136,7 @@ describe('a secret past its expires_at', () => {
   it('is a 404 resource_missing for find', async () => {
     await expectStripeError(
       audit.client(server, keys.find).apps.secrets.find({ name: 'short-lived', scope: ACCOUNT, expand: ['payload'] }),
-      notFound('short-lived'),
+      noSuchSecret('short-lived'),
     );
   });
 
@@ -152,7 +150,7 @@ describe('a secret past its expires_at', () => {
   it('is a 404 for deleteWhere', async () => {
     await expectStripeError(
       audit.client(server, keys.del).apps.secrets.deleteWhere({ name: 'short-lived', scope: ACCOUNT }),
-      notFound('short-lived'),
+      noSuchSecret('short-lived'),
     );
   });
 

@@ -34,8 +34,6 @@ async function namesOf(stripe: Stripe, options: Stripe.RequestOptions = {}): Pro
   return list.data.map((s) => s.name).sort();
 }
 
-const missing = noSuchSecret;
-
 describe('API keys', () => {
   it('two emulator keys never see each other’s secrets', async () => {
     const a = audit.client(server, 'sk_test_a');
@@ -50,8 +48,8 @@ describe('API keys', () => {
     expect(await payloadOf(b, 'shared-name')).toBe('from b');
     expect(await namesOf(a)).toEqual(['only-a', 'shared-name']);
     expect(await namesOf(b)).toEqual(['shared-name']);
-    await expectStripeError(b.apps.secrets.find({ name: 'only-a', scope: ACCOUNT }), missing('only-a'));
-    await expectStripeError(b.apps.secrets.deleteWhere({ name: 'only-a', scope: ACCOUNT }), missing('only-a'));
+    await expectStripeError(b.apps.secrets.find({ name: 'only-a', scope: ACCOUNT }), noSuchSecret('only-a'));
+    await expectStripeError(b.apps.secrets.deleteWhere({ name: 'only-a', scope: ACCOUNT }), noSuchSecret('only-a'));
     // A cursor from a's namespace is unknown to b.
     await expectStripeError(b.apps.secrets.list({ scope: ACCOUNT, starting_after: inA.id }), {
       type: 'StripeInvalidRequestError',
@@ -106,7 +104,7 @@ describe('Stripe-Account (connected accounts)', () => {
     expect(await namesOf(platform, { stripeAccount: 'acct_Connected1' })).toEqual(['connected-only', 'token']);
     await expectStripeError(
       platform.apps.secrets.find({ name: 'connected-only', scope: ACCOUNT }),
-      missing('connected-only'),
+      noSuchSecret('connected-only'),
     );
 
     // Deleting per request removes it from the connected account only.
@@ -117,7 +115,7 @@ describe('Stripe-Account (connected accounts)', () => {
     assertMatchesSchema('delete', deleted);
     expect(deleted.id).toBe(theirs.id);
     expect(await payloadOf(platform, 'token')).toBe('platform');
-    await expectStripeError(connected.apps.secrets.find({ name: 'token', scope: ACCOUNT }), missing('token'));
+    await expectStripeError(connected.apps.secrets.find({ name: 'token', scope: ACCOUNT }), noSuchSecret('token'));
   });
 
   it('keeps two connected accounts apart', async () => {
@@ -125,7 +123,7 @@ describe('Stripe-Account (connected accounts)', () => {
     const one = audit.client(server, key, { stripeAccount: 'acct_One' });
     const two = audit.client(server, key, { stripeAccount: 'acct_Two' });
     await one.apps.secrets.create({ name: 'x', payload: 'one', scope: ACCOUNT });
-    await expectStripeError(two.apps.secrets.find({ name: 'x', scope: ACCOUNT }), missing('x'));
+    await expectStripeError(two.apps.secrets.find({ name: 'x', scope: ACCOUNT }), noSuchSecret('x'));
     await two.apps.secrets.create({ name: 'x', payload: 'two', scope: ACCOUNT });
     expect(await payloadOf(one, 'x')).toBe('one');
     expect(await payloadOf(two, 'x')).toBe('two');
@@ -135,7 +133,10 @@ describe('Stripe-Account (connected accounts)', () => {
     const first = audit.client(server, freshKey('connect_p1'), { stripeAccount: 'acct_SharedConn' });
     const second = audit.client(server, freshKey('connect_p2'), { stripeAccount: 'acct_SharedConn' });
     await first.apps.secrets.create({ name: 'app-secret', payload: 'p1', scope: ACCOUNT });
-    await expectStripeError(second.apps.secrets.find({ name: 'app-secret', scope: ACCOUNT }), missing('app-secret'));
+    await expectStripeError(
+      second.apps.secrets.find({ name: 'app-secret', scope: ACCOUNT }),
+      noSuchSecret('app-secret'),
+    );
     expect(await namesOf(second)).toEqual([]);
   });
 
@@ -172,7 +173,7 @@ describe('test and live mode', () => {
     const inLive = await live.apps.secrets.create({ name: 'mode', payload: 'live value', scope: ACCOUNT });
     assertMatchesSchema('create', inLive);
     expect(inLive.livemode).toBe(true);
-    await expectStripeError(test.apps.secrets.find({ name: 'mode', scope: ACCOUNT }), missing('mode'));
+    await expectStripeError(test.apps.secrets.find({ name: 'mode', scope: ACCOUNT }), noSuchSecret('mode'));
     expect(await namesOf(test)).toEqual([]);
 
     const inTest = await test.apps.secrets.create({ name: 'mode', payload: 'test value', scope: ACCOUNT });
@@ -205,7 +206,7 @@ describe('test and live mode', () => {
     const emulated = audit.client(server, freshKey('not_registered'));
     await expectStripeError(
       emulated.apps.secrets.find({ name: 'registered-only', scope: ACCOUNT }),
-      missing('registered-only'),
+      noSuchSecret('registered-only'),
     );
   });
 
