@@ -287,7 +287,7 @@ export function buildApp(deps: AppDeps): App {
       status = outcome.status;
       code = outcome.code;
       await audit(state, requestId, status, code);
-      sendJson(res, outcome.status, outcome.body, { ...headers, ...outcome.headers });
+      sendJson(res, outcome.status, outcome.body, Object.assign(headers, outcome.headers));
     } catch (thrown) {
       const error = toApiError(thrown, logger, requestId, deps.classifyError);
       status = error.status;

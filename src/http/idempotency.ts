@@ -90,7 +90,7 @@ export class IdempotencyGuard {
           body: this.cipher.open(Buffer.from(claim.body, 'base64'), binding),
           // A replayed error carries Stripe-Should-Retry like a fresh one; saved errors are never
           // retryable (those that are, 409 in use and 503 unavailable, are never saved).
-          ...(claim.status >= 400 ? { headers: { 'Stripe-Should-Retry': 'false' } } : {}),
+          headers: claim.status >= 400 ? { 'Stripe-Should-Retry': 'false' } : undefined,
           replayOf: claim.requestId,
         };
       case 'claimed':

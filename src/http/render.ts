@@ -4,16 +4,19 @@ import type { ApiError } from '../errors/api-error.js';
 
 export type HeaderMap = Record<string, string>;
 
+/**
+ * Sends `body` with `headers`, which it completes and takes over: callers pass the response's own
+ * map, not one they keep using (copying it for every response cost a promoted object each time; see
+ * scopeValues in store/sql-secret-store.ts).
+ */
 export function sendJson(res: ServerResponse, status: number, body: string, headers: HeaderMap): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json',
-    'Content-Length': String(Buffer.byteLength(body)),
-  });
+  headers['Content-Type'] = 'application/json';
+  headers['Content-Length'] = String(Buffer.byteLength(body));
+  res.writeHead(status, headers);
   res.end(body);
 }
 
@@ -59,5 +62,5 @@ export function rawErrorResponse(error: ApiError, requestId: string): string {
 }
 
 export function renderError(res: ServerResponse, error: ApiError, headers: HeaderMap): void {
-  sendJson(res, error.status, errorBody(error), { ...headers, ...errorHeaders(error) });
+  sendJson(res, error.status, errorBody(error), Object.assign(headers, errorHeaders(error)));
 }

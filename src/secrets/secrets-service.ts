@@ -49,10 +49,9 @@ const scopeKey = (owner: Owner, scope: Scope): ScopeKey => ({
   scopeUser: scope.type === 'user' ? scope.user : '',
 });
 
-const secretKey = (owner: Owner, scope: Scope, name: string): SecretKey => ({
-  ...scopeKey(owner, scope),
-  name,
-});
+// Object.assign rather than spread on the request path: see scopeValues in store/sql-secret-store.ts.
+const secretKey = (owner: Owner, scope: Scope, name: string): SecretKey =>
+  Object.assign(scopeKey(owner, scope), { name });
 
 /** A user-bound caller may use account scope or its own user scope, nothing else. */
 function authorize(owner: Owner, scope: Scope): void {
@@ -90,7 +89,7 @@ export class SecretsService {
   /** The secret with its payload, opened from the row's envelope. */
   private reveal(row: StoredSecret): Secret {
     try {
-      return { ...describe(row), payload: this.deps.cipher.open(row.ciphertext, payloadBinding(row)) };
+      return Object.assign(describe(row), { payload: this.deps.cipher.open(row.ciphertext, payloadBinding(row)) });
     } catch (error) {
       if (error instanceof CorruptEnvelopeError) throw errors.corruptSecret(row.name);
       throw error;
@@ -105,17 +104,16 @@ export class SecretsService {
       if (input.expiresAt > now + MAX_EXPIRY_SECONDS) throw errors.expiresAtTooFar();
     }
     const key = secretKey(owner, input.scope, input.name);
-    const row: StoredSecret = {
-      ...key,
+    const row: StoredSecret = Object.assign(key, {
       id: this.deps.newId(),
       created: now,
       expiresAt: input.expiresAt ?? null,
       ciphertext: this.deps.cipher.seal(input.payload, payloadBinding(key)),
-    };
+    });
     const outcome = await this.deps.store.put(row, { now, maxPerScope: MAX_SECRETS_PER_SCOPE });
     if (outcome === 'scope_full') throw errors.scopeFull(MAX_SECRETS_PER_SCOPE);
     const secret = this.toSecret(row, false);
-    return options.withPayload ? { ...secret, payload: input.payload } : secret;
+    return options.withPayload ? Object.assign(secret, { payload: input.payload }) : secret;
   }
 
   async find(owner: Owner, name: string, scope: Scope, options: ReadOptions): Promise<Secret> {

