@@ -30,15 +30,14 @@ export interface StoreEngine {
    * kysely would take such tables in any other schema of the database for ours.
    */
   readonly migrationSchema?: string;
-  /**
-   * Serialises writers of one scope inside `trx`, so "check the cap, then insert" cannot race.
-   * SQLite needs nothing: one connection per process and BEGIN IMMEDIATE serialise all writers.
-   */
-  lockScope(trx: Db, scopeKey: string): Promise<void>;
   /** Runs `fn` on one consistent snapshot of the database, while writers carry on. */
   readSnapshot<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
-  /** Runs `fn` in a write transaction. */
-  writeTransaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a write transaction. Transactions given the same `lockKey` run one at a time, across
+   * every server instance, so "check the cap, then insert" cannot race. SQLite needs no lock: one
+   * connection per process and BEGIN IMMEDIATE serialise all writers.
+   */
+  writeTransaction<T>(fn: (trx: Db) => Promise<T>, lockKey?: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -270,7 +269,6 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     kind: 'sqlite',
     db,
     description: `sqlite ${options.file}`,
-    lockScope: async () => {},
     writeTransaction: new GroupCommit(db, walSync, writer).run,
     // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
     readSnapshot: (fn) =>
@@ -355,15 +353,41 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     db,
     migrationSchema,
     description: `postgres ${redactUrl(options.url)}`,
-    // Writers of one scope queue on a transaction-scoped advisory lock: the cap check and the insert
-    // then happen one writer at a time, across every server instance.
-    lockScope: async (trx, scopeKey) => {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${scopeKey}, 0))`.execute(trx);
-    },
-    writeTransaction: (fn) => db.transaction().execute(fn),
+    writeTransaction: (fn, lockKey) =>
+      lockKey === undefined
+        ? db.transaction().execute(fn)
+        : lockedTransaction(
+            db,
+            `select pg_advisory_xact_lock(hashtextextended(${postgres.escapeLiteral(lockKey)}, 0))`,
+            fn,
+          ),
     readSnapshot: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * A transaction whose first statement takes a lock, sent with its BEGIN in one round trip (a simple
+ * query may hold several statements; it cannot hold parameters, hence the escaped literal in
+ * `lockStatement`). Writers of one scope queue on a transaction-scoped advisory lock, so the cap
+ * check and the insert happen one writer at a time across every instance. With the store's single
+ * occupancy query, a set costs four round trips (begin and lock, occupancy, upsert, commit), not six. The lock comes after BEGIN in its own statement: under READ
+ * COMMITTED, each statement sees what was committed when it began, so the statements after the lock
+ * see everything the previous holder committed.
+ */
+function lockedTransaction<T>(db: Db, lockStatement: string, fn: (trx: Db) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    let result: T;
+    try {
+      await sql.raw(`begin; ${lockStatement}`).execute(conn);
+      result = await fn(conn);
+    } catch (error) {
+      await sql.raw('rollback').execute(conn);
+      throw error;
+    }
+    await sql.raw('commit').execute(conn);
+    return result;
+  });
 }
 
 /**

@@ -155,16 +155,20 @@ function hotQueries(db: Db) {
   return {
     // Only the columns the key does not already give: fewer values to copy out of every find.
     find: prepare<NamedValues, FoundRow>((s) => db.selectFrom('secrets').select(FOUND_COLUMNS).where(named(s))),
-    findId: prepare<NamedValues, { id: string }>((s) => db.selectFrom('secrets').select('id').where(named(s))),
+    // One statement for both questions a write asks: is the name taken, and how full is the scope.
+    occupancy: prepare<NamedValues, { existing: string | null; n: number | string }>((s) =>
+      db.selectNoFrom((eb) => [
+        eb.selectFrom('secrets').select('id').where(named(s)).as('existing'),
+        eb
+          .selectFrom('secrets')
+          .select((c) => c.fn.countAll().as('n'))
+          .where(inScope(s))
+          .where(live(s.now))
+          .as('n'),
+      ]),
+    ),
     findById: prepare<ScopeValues & { id: string; now: number }, Selectable<SecretsTable>>((s) =>
       db.selectFrom('secrets').selectAll().where('id', '=', s.id).where(inScope(s)).where(live(s.now)),
-    ),
-    countLive: prepare<ScopeValues & { now: number }, { n: number }>((s) =>
-      db
-        .selectFrom('secrets')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where(inScope(s))
-        .where(live(s.now)),
     ),
     deleteById: prepare<{ id: string }, never>((s) => db.deleteFrom('secrets').where('id', '=', s.id)),
     upsert: prepare<Selectable<SecretsTable>, never>((s) =>
@@ -220,12 +224,9 @@ export class SqlSecretStore implements SecretStore {
 
   /** Inside a write transaction with the scope locked: is the name taken, and is the scope full? */
   private async occupancy(trx: Db, secret: StoredSecret, rules: { now: number; maxPerScope: number }) {
-    await this.engine.lockScope(trx, scopeLockKey(secret));
-    const values = namedValues(secret, rules.now);
-    const [existing] = await this.q.findId.rows(trx, values);
-    if (existing) return { existing: true, full: false };
-    const [count] = await this.q.countLive.rows(trx, values);
-    return { existing: false, full: Number(count?.n ?? 0) >= rules.maxPerScope };
+    const [row] = await this.q.occupancy.rows(trx, namedValues(secret, rules.now));
+    const existing = row?.existing != null;
+    return { existing, full: !existing && Number(row?.n ?? 0) >= rules.maxPerScope };
   }
 
   put(secret: StoredSecret, rules: { now: number; maxPerScope: number }): Promise<PutOutcome> {
@@ -236,7 +237,7 @@ export class SqlSecretStore implements SecretStore {
       // row that the sweep has not removed yet is replaced the same way.
       await this.q.upsert.execute(trx, toRow(secret));
       return existing ? 'replaced' : 'created';
-    });
+    }, scopeLockKey(secret));
   }
 
   insertIfAbsent(secret: StoredSecret, rules: { now: number; maxPerScope: number }): Promise<InsertOutcome> {
@@ -248,7 +249,7 @@ export class SqlSecretStore implements SecretStore {
       if (full) return 'scope_full';
       await this.q.upsert.execute(trx, toRow(secret));
       return 'inserted';
-    });
+    }, scopeLockKey(secret));
   }
 
   async find(key: SecretKey, now: number): Promise<StoredSecret | undefined> {

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoreEngine } from '../../src/store/engine.js';
+import { migrateToLatest } from '../../src/store/migrations.js';
+import { createSchema, openTestPostgres, type TestSchema } from '../support/postgres.js';
+
+let schema: TestSchema;
+let engine: StoreEngine;
+
+beforeAll(async () => {
+  schema = await createSchema('locked');
+  // One connection: a transaction left open or aborted on it would break every later test.
+  engine = await openTestPostgres(schema.url, 1);
+  await migrateToLatest(engine);
+});
+
+afterAll(async () => {
+  await engine.close();
+  await schema.drop();
+});
+
+const storedValue = async (key: string) =>
+  (await engine.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
+
+const deferred = () => {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+};
+
+describe('PostgreSQL write transactions with a lock key', () => {
+  it('commit what they wrote, whatever characters the key holds', async () => {
+    const key = `it's a \\ "key" ; select 1; --`;
+    await engine.writeTransaction((trx) => trx.insertInto('meta').values({ key: 'a', value: '1' }).execute(), key);
+    expect(await storedValue('a')).toBe('1');
+  });
+
+  it('roll back when they fail, and leave the connection and the lock free', async () => {
+    const failed = engine.writeTransaction(async (trx) => {
+      await trx.insertInto('meta').values({ key: 'b', value: '2' }).execute();
+      throw new Error('changed my mind');
+    }, 'scope-b');
+    await expect(failed).rejects.toThrow('changed my mind');
+    expect(await storedValue('b')).toBeUndefined();
+    await engine.writeTransaction(
+      (trx) => trx.insertInto('meta').values({ key: 'b', value: '3' }).execute(),
+      'scope-b',
+    );
+    expect(await storedValue('b')).toBe('3');
+  });
+
+  it('run one at a time for one key, across connections', async () => {
+    const wide = await openTestPostgres(schema.url, 4);
+    try {
+      const order: string[] = [];
+      const firstHolds = deferred();
+      const release = deferred();
+      const first = wide.writeTransaction(async () => {
+        order.push('first in');
+        firstHolds.resolve();
+        await release.promise;
+        order.push('first out');
+      }, 'scope-c');
+      await firstHolds.promise;
+      const second = wide.writeTransaction(async () => {
+        order.push('second in');
+      }, 'scope-c');
+      // Another key is not held up by the first transaction's lock.
+      await wide.writeTransaction(async () => {
+        order.push('other key');
+      }, 'scope-d');
+      release.resolve();
+      await Promise.all([first, second]);
+      expect(order).toEqual(['first in', 'other key', 'first out', 'second in']);
+    } finally {
+      await wide.close();
+    }
+  });
+});
