@@ -9,13 +9,17 @@ import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
   type SqliteDatabase as KyselySqliteDatabase,
+  type PostgresCursor,
   PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
   SqliteDialect,
   type SqliteStatement,
   sql,
 } from 'kysely';
 import type pg from 'pg';
-import { type DirectRunner, runDirectly } from './prepared-query.js';
+import { type DirectRunner, isPreparedSql, runDirectly } from './prepared-query.js';
 import type { Database, Db } from './schema.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
@@ -338,8 +342,10 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
   // An idle connection that dies (database restarted) must not crash the process; the pool opens a
   // new one on the next query, so the server recovers by itself.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  if (options.preparedStatements ?? true) runDirectly(db, namedStatementRunner(pool));
+  const named = options.preparedStatements ?? true;
+  const names = new StatementNames();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: named ? namingPool(pool, names) : pool }) });
+  if (named) runDirectly(db, namedStatementRunner(pool, names));
   let migrationSchema: string;
   try {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
@@ -391,21 +397,56 @@ function lockedTransaction<T>(db: Db, lockStatement: string, fn: (trx: Db) => Pr
 }
 
 /**
- * Runs prepared selects made on the store's database (a find, a key lookup, a page of a list) as
- * named statements: PostgreSQL parses and plans each once per connection instead of on every
- * request, which lets it answer about a fifth more finds on the bench machine. Writes run in
- * transactions, through kysely.
+ * The names of the statements PostgreSQL keeps prepared: one per SQL text, the same on every
+ * connection, so a name never stands for two statements.
  */
-function namedStatementRunner(pool: pg.Pool): DirectRunner {
-  const names = new Map<string, string>();
+class StatementNames {
+  private readonly names = new Map<string, string>();
+
+  of(text: string): string {
+    let name = this.names.get(text);
+    if (name === undefined) {
+      name = `secret_store_${this.names.size}`;
+      this.names.set(text, name);
+    }
+    return name;
+  }
+}
+
+/**
+ * Prepared queries run as named statements: PostgreSQL parses and plans each once per connection
+ * instead of on every call, which let it answer about a fifth more finds, and as many more sets, on
+ * the bench machine. Prepared selects made on the store's database (a find, a key lookup, a page of
+ * a list) go straight to the pool, skipping kysely's executor.
+ */
+function namedStatementRunner(pool: pg.Pool, names: StatementNames): DirectRunner {
   return (text, parameters) => {
     if (!text.startsWith('select ')) return undefined;
-    let name = names.get(text);
-    if (name === undefined) {
-      name = `secret_store_${names.size}`;
-      names.set(text, name);
-    }
-    return pool.query({ name, text, values: [...parameters] }).then((result) => ({ rows: result.rows }));
+    return pool
+      .query({ name: names.of(text), text, values: [...parameters] })
+      .then((result) => ({ rows: result.rows }));
+  };
+}
+
+/**
+ * The pool kysely runs everything else on (transactions above all), naming the prepared queries'
+ * statements the same way; other SQL (migrations, the CLI's queries, BEGIN) goes through as it is.
+ */
+function namingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      function query<R>(text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+      function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+      // kysely streams through cursors, which nothing here asks for; they are passed through as they are.
+      function query(text: string | PostgresCursor<unknown>, parameters?: ReadonlyArray<unknown>): unknown {
+        if (typeof text !== 'string') return client.query(text as PostgresCursor<unknown> & pg.Submittable);
+        const values = [...(parameters ?? [])];
+        return client.query(isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values });
+      }
+      return { query, release: () => client.release() };
+    },
+    end: () => pool.end(),
   };
 }
 

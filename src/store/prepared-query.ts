@@ -25,11 +25,20 @@ export interface PreparedQuery<Params, Row> {
   rows(db: Db, params: Params): Promise<Row[]>;
 }
 
+/**
+ * The SQL of every prepared query. It is fixed by the code, so the set stays small; PostgreSQL keeps
+ * these statements prepared on each connection (engine.ts), and no other SQL.
+ */
+const preparedSql = new Set<string>();
+
+export const isPreparedSql = (text: string): boolean => preparedSql.has(text);
+
 export function prepare<Params extends object, Row>(
   build: (slots: Slots<Params>) => Compilable<Row>,
 ): PreparedQuery<Params, Row> {
   const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) }) as Slots<Params>;
   const compiled = build(slots).compile();
+  preparedSql.add(compiled.sql);
   const order = compiled.parameters.map((parameter) => {
     // A literal value compiled into the query would be bound for good: every value must be a slot.
     if (!(parameter instanceof Slot)) throw new Error(`prepared query has a value outside its slots: ${compiled.sql}`);
