@@ -4,7 +4,7 @@
  * came of it; never a payload.
  */
 import type { Insertable, Selectable } from 'kysely';
-import type { StoreEngine } from '../store/engine.js';
+import type { AppendColumn, AppendRows, StoreEngine } from '../store/engine.js';
 import { type PreparedQuery, prepare } from '../store/prepared-query.js';
 import type { AuditLogTable, Db } from '../store/schema.js';
 
@@ -101,6 +101,25 @@ const AUDIT_COLUMNS: ReadonlyArray<keyof AuditRow> = [
   'status',
 ];
 
+const AUDIT_TYPES: Record<keyof AuditRow, AppendColumn['type']> = {
+  time: 'bigint',
+  request_id: 'text',
+  key_id: 'text',
+  platform: 'text',
+  account: 'text',
+  livemode: 'integer',
+  operation: 'text',
+  scope_type: 'text',
+  scope_user: 'text',
+  name: 'text',
+  outcome: 'text',
+  status: 'integer',
+};
+
+const AUDIT_APPEND_COLUMNS: readonly AppendColumn[] = AUDIT_COLUMNS.map((name) => ({ name, type: AUDIT_TYPES[name] }));
+
+const rowValues = (row: AuditRow) => AUDIT_COLUMNS.map((column) => row[column]);
+
 /** The values of a chunk's rows, row after row, each in AUDIT_COLUMNS order: slot k is value k. */
 type ChunkValues = ReadonlyArray<AuditRow[keyof AuditRow]>;
 
@@ -130,10 +149,11 @@ function chunkValues(rows: readonly AuditRow[], from: number, size: number): Chu
 export class SqlAuditLog implements AuditLog {
   private pending: PendingEntry[] = [];
   private scheduled = false;
+  private appending: Promise<void> = Promise.resolve();
 
   private readonly inserts = new Map<number, PreparedQuery<ChunkValues, never>>();
 
-  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction'>) {}
+  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction' | 'appendRows'>) {}
 
   private async insert(trx: Db, rows: AuditRow[]): Promise<void> {
     let at = 0;
@@ -161,32 +181,43 @@ export class SqlAuditLog implements AuditLog {
     });
   }
 
+  /**
+   * One append at a time (PostgreSQL): the entries recorded meanwhile go in the next one, in one
+   * statement. Appending each loop turn's entries at once made more, smaller commits, and about 15 %
+   * fewer finds with payload per second on the bench machine.
+   */
+  private append(appendRows: AppendRows, take: () => AuditRow[]): Promise<void> {
+    const next = this.appending
+      .catch(() => {})
+      .then(() => appendRows('audit_log', AUDIT_APPEND_COLUMNS, take().map(rowValues)));
+    this.appending = next;
+    return next;
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     let batch: PendingEntry[] | undefined;
-    const take = (): PendingEntry[] => {
+    const take = (): AuditRow[] => {
       batch = this.pending.splice(0, MAX_ROWS_PER_BATCH);
       this.scheduled = false;
       if (this.pending.length > 0) this.schedule();
-      return batch;
+      return batch.map((p) => toRow(p.entry));
     };
-    this.engine
-      .writeTransaction(async (trx) => {
-        await this.insert(
-          trx,
-          take().map((p) => toRow(p.entry)),
-        );
-      })
-      .then(
-        () => {
-          for (const p of batch ?? []) p.resolve();
-        },
-        // When the transaction failed before taking its batch, the entries waiting for it fail too.
-        (error: unknown) => {
-          for (const p of batch ?? take()) p.reject(error);
-        },
-      );
+    const { appendRows } = this.engine;
+    const written = appendRows
+      ? this.append(appendRows, take)
+      : this.engine.writeTransaction((trx) => this.insert(trx, take()));
+    written.then(
+      () => {
+        for (const p of batch ?? []) p.resolve();
+      },
+      // When the write failed before taking its batch, the entries waiting for it fail too.
+      (error: unknown) => {
+        if (!batch) take();
+        for (const p of batch ?? []) p.reject(error);
+      },
+    );
   }
 
   async query(q: AuditQuery): Promise<AuditEntry[]> {

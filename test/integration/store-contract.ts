@@ -273,5 +273,32 @@ export function describeStoreContract(backend: string, open: OpenEngine): void {
       expect(stored).toHaveLength(344);
       expect([...stored].sort((a, b) => a.time - b.time)).toEqual([...entries, entry(343)]);
     });
+
+    it('fails the entries of an audit write that fails, and records the next ones', async () => {
+      const { engine } = await fresh();
+      const audit = new SqlAuditLog(engine);
+      const entry = (requestId: string): AuditEntry => ({
+        time: NOW,
+        requestId,
+        keyId: null,
+        platform: 'acct_p',
+        account: 'acct_p',
+        livemode: false,
+        operation: 'find',
+        scopeType: 'account',
+        scopeUser: null,
+        name: 'n',
+        outcome: 'ok',
+        status: 200,
+      });
+      // A NOT NULL column left null: the database refuses the write that holds it.
+      const broken = { ...entry('req_broken'), platform: null as unknown as string };
+      const outcomes = await Promise.allSettled([audit.record(entry('req_a')), audit.record(broken)]);
+      expect(outcomes.map((o) => o.status)).toContain('rejected');
+      await audit.record(entry('req_b'));
+      const stored = (await audit.query({ limit: 10 })).map((e) => e.requestId);
+      expect(stored).toContain('req_b');
+      expect(stored).not.toContain('req_broken');
+    });
   });
 }
