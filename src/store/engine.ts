@@ -398,9 +398,10 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
  * query may hold several statements; it cannot hold parameters, hence the escaped literal in
  * `lockStatement`). Writers of one scope queue on a transaction-scoped advisory lock, so the cap
  * check and the insert happen one writer at a time across every instance. With the store's single
- * occupancy query, a set costs four round trips (begin and lock, occupancy, upsert, commit), not six. The lock comes after BEGIN in its own statement: under READ
- * COMMITTED, each statement sees what was committed when it began, so the statements after the lock
- * see everything the previous holder committed.
+ * occupancy query, a set costs four round trips (begin and lock, occupancy, upsert, commit), not
+ * six. The lock comes after BEGIN in its own statement: under READ COMMITTED, each statement sees
+ * what was committed when it began, so the statements after the lock see everything the previous
+ * holder committed.
  */
 function lockedTransaction<T>(db: Db, lockStatement: string, fn: (trx: Db) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
