@@ -86,21 +86,7 @@ const MAX_ROWS_PER_BATCH = 500;
  */
 const CHUNK_SIZES = [256, 64, 16, 4, 1]; // 256 rows of 12 columns: far below either engine's parameter limit
 
-const AUDIT_COLUMNS: ReadonlyArray<keyof AuditRow> = [
-  'time',
-  'request_id',
-  'key_id',
-  'platform',
-  'account',
-  'livemode',
-  'operation',
-  'scope_type',
-  'scope_user',
-  'name',
-  'outcome',
-  'status',
-];
-
+/** The audit columns in insert order, with the PostgreSQL type an append reads each as. */
 const AUDIT_TYPES: Record<keyof AuditRow, AppendColumn['type']> = {
   time: 'bigint',
   request_id: 'text',
@@ -116,8 +102,11 @@ const AUDIT_TYPES: Record<keyof AuditRow, AppendColumn['type']> = {
   status: 'integer',
 };
 
+const AUDIT_COLUMNS = Object.keys(AUDIT_TYPES) as ReadonlyArray<keyof AuditRow>;
+
 const AUDIT_APPEND_COLUMNS: readonly AppendColumn[] = AUDIT_COLUMNS.map((name) => ({ name, type: AUDIT_TYPES[name] }));
 
+/** A row's values in AUDIT_COLUMNS order. */
 const rowValues = (row: AuditRow) => AUDIT_COLUMNS.map((column) => row[column]);
 
 /** The values of a chunk's rows, row after row, each in AUDIT_COLUMNS order: slot k is value k. */
@@ -137,23 +126,21 @@ function preparedInsert(db: Db, size: number): PreparedQuery<ChunkValues, never>
   );
 }
 
-function chunkValues(rows: readonly AuditRow[], from: number, size: number): ChunkValues {
-  const values: Array<AuditRow[keyof AuditRow]> = [];
-  for (let i = from; i < from + size; i++) {
-    const row = rows[i] as AuditRow;
-    for (const column of AUDIT_COLUMNS) values.push(row[column]);
-  }
-  return values;
-}
+const chunkValues = (rows: readonly AuditRow[], from: number, size: number): ChunkValues =>
+  rows.slice(from, from + size).flatMap(rowValues);
 
 export class SqlAuditLog implements AuditLog {
   private pending: PendingEntry[] = [];
   private scheduled = false;
   private appending: Promise<void> = Promise.resolve();
+  /** Set where the engine appends a batch in one statement (PostgreSQL); else batches are inserted. */
+  private readonly appendRows: AppendRows | undefined;
 
   private readonly inserts = new Map<number, PreparedQuery<ChunkValues, never>>();
 
-  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction' | 'appendRows'>) {}
+  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction' | 'appender'>) {
+    this.appendRows = engine.appender?.('audit_log', AUDIT_APPEND_COLUMNS);
+  }
 
   private async insert(trx: Db, rows: AuditRow[]): Promise<void> {
     let at = 0;
@@ -187,9 +174,7 @@ export class SqlAuditLog implements AuditLog {
    * fewer finds with payload per second on the bench machine.
    */
   private append(appendRows: AppendRows, take: () => AuditRow[]): Promise<void> {
-    const next = this.appending
-      .catch(() => {})
-      .then(() => appendRows('audit_log', AUDIT_APPEND_COLUMNS, take().map(rowValues)));
+    const next = this.appending.catch(() => {}).then(() => appendRows(take().map(rowValues)));
     this.appending = next;
     return next;
   }
@@ -204,7 +189,7 @@ export class SqlAuditLog implements AuditLog {
       if (this.pending.length > 0) this.schedule();
       return batch.map((p) => toRow(p.entry));
     };
-    const { appendRows } = this.engine;
+    const { appendRows } = this;
     const written = appendRows
       ? this.append(appendRows, take)
       : this.engine.writeTransaction((trx) => this.insert(trx, take()));

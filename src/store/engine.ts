@@ -30,12 +30,8 @@ export interface AppendColumn {
   readonly type: 'bigint' | 'integer' | 'text';
 }
 
-/** Appends `rows` (each a value per column, in `columns` order) to `table`; names come from code. */
-export type AppendRows = (
-  table: string,
-  columns: readonly AppendColumn[],
-  rows: ReadonlyArray<readonly unknown[]>,
-) => Promise<void>;
+/** Appends `rows`, each a value per column in the order the appender was made with. */
+export type AppendRows = (rows: ReadonlyArray<readonly unknown[]>) => Promise<void>;
 
 export interface StoreEngine {
   readonly kind: EngineKind;
@@ -48,12 +44,13 @@ export interface StoreEngine {
    */
   readonly migrationSchema?: string;
   /**
-   * Where the engine does it better than a transaction: appends rows to a table in one statement
-   * that commits on its own. PostgreSQL passes one array per column and unnests them in order, so
-   * a batch of any size is one prepared statement and one round trip instead of BEGIN, a few
-   * inserts and COMMIT. Undefined on SQLite, whose writes do best inside the group commit.
+   * Where the engine does it better than a transaction: makes a function that appends rows to
+   * `table` (names from code, never from input) in one statement that commits on its own.
+   * PostgreSQL passes one array per column and unnests them in order, so a batch of any size is one
+   * prepared statement and one round trip instead of BEGIN, a few inserts and COMMIT. Undefined on
+   * SQLite, whose writes do best inside the group commit.
    */
-  readonly appendRows?: AppendRows;
+  readonly appender?: (table: string, columns: readonly AppendColumn[]) => AppendRows;
   /** Runs `fn` on one consistent snapshot of the database, while writers carry on. */
   readSnapshot<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /**
@@ -379,7 +376,16 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     db,
     migrationSchema,
     description: `postgres ${redactUrl(options.url)}`,
-    appendRows: appendRowsTo(pool, named ? names : undefined),
+    appender: (table, columns) => {
+      const id = postgres.escapeIdentifier;
+      const text =
+        `insert into ${id(table)} (${columns.map((c) => id(c.name)).join(', ')}) ` +
+        `select * from unnest(${columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})`;
+      const name = named ? names.of(text) : undefined;
+      return async (rows) => {
+        await pool.query({ name, text, values: columns.map((_, i) => rows.map((row) => row[i])) });
+      };
+    },
     writeTransaction: (fn, lockKey) =>
       lockKey === undefined
         ? db.transaction().execute(fn)
@@ -449,19 +455,6 @@ function namedStatementRunner(pool: pg.Pool, names: StatementNames): DirectRunne
       .then((result) => ({ rows: result.rows }));
   };
 }
-
-function appendRowsTo(pool: pg.Pool, names: StatementNames | undefined): AppendRows {
-  return async (table, columns, rows) => {
-    const id = postgresIdentifier;
-    const text =
-      `insert into ${id(table)} (${columns.map((c) => id(c.name)).join(', ')}) ` +
-      `select * from unnest(${columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})`;
-    const values = columns.map((_, i) => rows.map((row) => row[i]));
-    await pool.query(names ? { name: names.of(text), text, values } : { text, values });
-  };
-}
-
-const postgresIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * The pool kysely runs everything else on (transactions above all), naming the prepared queries'
