@@ -76,10 +76,19 @@ export async function openStore(config: StoreConfig): Promise<StoreEngine> {
   }
 }
 
-export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+export interface StartOptions {
+  /** Milliseconds since the epoch; tests inject a clock they move. Default: Date.now. */
+  readonly clock?: () => number;
+}
+
+export async function startServer(
+  config: ServerConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const engine: StoreEngine = await openStore(config);
   try {
-    return await listen(config, engine, logger);
+    return await listen(config, engine, logger, options.clock ?? Date.now);
   } catch (error) {
     await engine.close();
     throw error;
@@ -112,11 +121,15 @@ function drain(server: Server, graceMs: number): Promise<void> {
   });
 }
 
-async function listen(config: ServerConfig, engine: StoreEngine, logger: Logger): Promise<RunningServer> {
+async function listen(
+  config: ServerConfig,
+  engine: StoreEngine,
+  logger: Logger,
+  clock: () => number,
+): Promise<RunningServer> {
   const keyring = await openKeyring(config, engine, logger);
   const meta = new MetaStore(engine.db);
 
-  const clock = Date.now;
   const cipher = new PayloadCipher(keyring);
   const store = new SqlSecretStore(engine);
   const secrets = new SecretsService({ store, cipher, clock, newId: createIdGenerator(clock) });
