@@ -4,6 +4,7 @@
  * came of it; never a payload.
  */
 import type { Insertable, Selectable } from 'kysely';
+import type { RequestRecord } from '../logging/request-record.js';
 import type { AppendColumn, AppendRows, StoreEngine } from '../store/engine.js';
 import { type PreparedQuery, prepare } from '../store/prepared-query.js';
 import type { AuditLogTable, Db } from '../store/schema.js';
@@ -33,9 +34,37 @@ export interface AuditQuery {
 }
 
 export interface AuditLog {
+  /**
+   * Resolves once the entry is durable; rejects when it could not be stored, and then only this
+   * entry's request fails: a row that cannot be stored never takes other rows down with it.
+   */
   record(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   query(query: AuditQuery): Promise<AuditEntry[]>;
+}
+
+/** Appends inside a unit of work: the row commits with the request's write, or not at all. */
+export interface AuditAppender {
+  append(entry: AuditEntry): Promise<void>;
+}
+
+/** The audit entry of a request, from its record: what it was about, who asked, and what came of it. */
+export function auditEntryOf(record: RequestRecord, time: number): AuditEntry {
+  const target = record.target;
+  return {
+    time,
+    requestId: record.requestId,
+    keyId: record.keyId ?? null,
+    platform: record.platform ?? '',
+    account: record.account ?? '',
+    livemode: record.livemode ?? false,
+    operation: record.operation,
+    scopeType: target?.scopeType ?? '',
+    scopeUser: target?.scopeUser ?? null,
+    name: target?.name ?? null,
+    outcome: record.replayed ? 'replayed' : record.status < 400 ? 'ok' : (record.code ?? 'error'),
+    status: record.status,
+  };
 }
 
 const toEntry = (row: Selectable<AuditLogTable>): AuditEntry => ({
@@ -79,13 +108,6 @@ interface PendingEntry {
 /** The most entries one write of the log records; more wait for the next write. */
 const MAX_ROWS_PER_BATCH = 500;
 
-/**
- * The sizes of the inserts a batch is cut into, largest first. Building a fresh multi-row insert for
- * every batch cost more than running it; one prepared insert per size costs nothing per batch, and
- * any batch is a few of them (37 rows: 16 + 16 + 4 + 1).
- */
-const CHUNK_SIZES = [256, 64, 16, 4, 1]; // 256 rows of 12 columns: far below either engine's parameter limit
-
 /** The audit columns in insert order, with the PostgreSQL type an append reads each as. */
 const AUDIT_TYPES: Record<keyof AuditRow, AppendColumn['type']> = {
   time: 'bigint',
@@ -109,100 +131,72 @@ const AUDIT_APPEND_COLUMNS: readonly AppendColumn[] = AUDIT_COLUMNS.map((name) =
 /** A row's values in AUDIT_COLUMNS order. */
 const rowValues = (row: AuditRow) => AUDIT_COLUMNS.map((column) => row[column]);
 
-/** The values of a chunk's rows, row after row, each in AUDIT_COLUMNS order: slot k is value k. */
-type ChunkValues = ReadonlyArray<AuditRow[keyof AuditRow]>;
-
-function preparedInsert(db: Db, size: number): PreparedQuery<ChunkValues, never> {
-  return prepare<ChunkValues, never>((s) =>
-    db.insertInto('audit_log').values(
-      Array.from({ length: size }, (_, i) => {
-        const row: Record<string, unknown> = {};
-        AUDIT_COLUMNS.forEach((column, c) => {
-          row[column] = s[i * AUDIT_COLUMNS.length + c];
-        });
-        return row as AuditRow;
-      }),
-    ),
-  );
+/** One row's insert, bound as the row's values in AUDIT_COLUMNS order. */
+function preparedInsert(db: Db): PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never> {
+  return prepare<ReadonlyArray<AuditRow[keyof AuditRow]>, never>((s) => {
+    const row: Record<string, unknown> = {};
+    AUDIT_COLUMNS.forEach((column, c) => {
+      row[column] = s[c];
+    });
+    return db.insertInto('audit_log').values(row as AuditRow);
+  });
 }
 
-const chunkValues = (rows: readonly AuditRow[], from: number, size: number): ChunkValues =>
-  rows.slice(from, from + size).flatMap(rowValues);
-
+/**
+ * Entries recorded on their own (payload reads, refused requests) are written in batches: under
+ * load one commit records many requests. On SQLite each entry is its own write in the group commit
+ * (its own savepoint), so a row that fails rolls back alone. On PostgreSQL a batch is one statement;
+ * if it fails, its rows are appended one by one, so only the row at fault fails its request.
+ */
 export class SqlAuditLog implements AuditLog {
   private pending: PendingEntry[] = [];
   private scheduled = false;
   private appending: Promise<void> = Promise.resolve();
-  /** Set where the engine appends a batch in one statement (PostgreSQL); else batches are inserted. */
+  /** Set where the engine appends a batch in one statement (PostgreSQL). */
   private readonly appendRows: AppendRows | undefined;
-
-  private readonly inserts = new Map<number, PreparedQuery<ChunkValues, never>>();
+  private readonly insert: PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never>;
 
   constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction' | 'appender'>) {
     this.appendRows = engine.appender?.('audit_log', AUDIT_APPEND_COLUMNS);
+    this.insert = preparedInsert(engine.db);
   }
 
-  private async insert(trx: Db, rows: AuditRow[]): Promise<void> {
-    let at = 0;
-    for (const size of CHUNK_SIZES) {
-      for (; rows.length - at >= size; at += size) {
-        let insert = this.inserts.get(size);
-        if (!insert) {
-          insert = preparedInsert(this.engine.db, size);
-          this.inserts.set(size, insert);
-        }
-        await insert.execute(trx, chunkValues(rows, at, size));
-      }
-    }
+  /** An appender for the unit of work whose transaction is `trx`. */
+  within(trx: Db): AuditAppender {
+    return {
+      append: async (entry) => {
+        await this.insert.execute(trx, rowValues(toRow(entry)));
+      },
+    };
   }
 
-  /**
-   * Resolves once the entry is committed. Entries recorded while a write is waiting for its turn
-   * join it: under load, one insert in one commit records many requests (on SQLite, inside the
-   * group commit the requests' own writes share).
-   */
   record(entry: AuditEntry): Promise<void> {
+    if (!this.appendRows) {
+      return this.engine.writeTransaction(async (trx) => {
+        await this.insert.execute(trx, rowValues(toRow(entry)));
+      });
+    }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ entry, resolve, reject });
-      this.schedule();
+      this.schedule(this.appendRows as AppendRows);
     });
   }
 
   /**
-   * One append at a time (PostgreSQL): the entries recorded meanwhile go in the next one, in one
-   * statement. Appending each loop turn's entries at once made more, smaller commits, and about 15 %
-   * fewer finds with payload per second on the bench machine.
+   * One append at a time: the entries recorded meanwhile go in the next one, in one statement.
+   * Appending each loop turn's entries at once made more, smaller commits and fewer finds with
+   * payload per second.
    */
-  private append(appendRows: AppendRows, take: () => AuditRow[]): Promise<void> {
-    const next = this.appending.catch(() => {}).then(() => appendRows(take().map(rowValues)));
-    this.appending = next;
-    return next;
-  }
-
-  private schedule(): void {
+  private schedule(appendRows: AppendRows): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    let batch: PendingEntry[] | undefined;
-    const take = (): AuditRow[] => {
-      batch = this.pending.splice(0, MAX_ROWS_PER_BATCH);
+    const written = this.appending.then(async () => {
+      const batch = this.pending.splice(0, MAX_ROWS_PER_BATCH);
       this.scheduled = false;
-      if (this.pending.length > 0) this.schedule();
-      return batch.map((p) => toRow(p.entry));
-    };
-    const { appendRows } = this;
-    const written = appendRows
-      ? this.append(appendRows, take)
-      : this.engine.writeTransaction((trx) => this.insert(trx, take()));
-    written.then(
-      () => {
-        for (const p of batch ?? []) p.resolve();
-      },
-      // When the write failed before taking its batch, the entries waiting for it fail too.
-      (error: unknown) => {
-        if (!batch) take();
-        for (const p of batch ?? []) p.reject(error);
-      },
-    );
+      if (this.pending.length > 0) this.schedule(appendRows);
+      await appendBatch(appendRows, batch);
+    });
+    this.appending = written.catch(() => {});
   }
 
   async query(q: AuditQuery): Promise<AuditEntry[]> {
@@ -212,4 +206,15 @@ export class SqlAuditLog implements AuditLog {
     const rows = await query.orderBy('seq', 'desc').limit(q.limit).execute();
     return rows.map(toEntry);
   }
+}
+
+/** Appends a batch in one statement; when that fails, row by row, failing only the rows at fault. */
+async function appendBatch(appendRows: AppendRows, batch: readonly PendingEntry[]): Promise<void> {
+  try {
+    await appendRows(batch.map((p) => rowValues(toRow(p.entry))));
+  } catch {
+    await Promise.all(batch.map((p) => appendRows([rowValues(toRow(p.entry))]).then(p.resolve, p.reject)));
+    return;
+  }
+  for (const p of batch) p.resolve();
 }

@@ -26,10 +26,7 @@ export function registerAudit(program: Command): void {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive integer');
       const since = options.since === undefined ? undefined : parseSince(options.since);
-      const entries = await withStore(options, async (engine) => {
-        const { SqlAuditLog } = await import('../audit/audit-log.js');
-        return new SqlAuditLog(engine).query({ since, name: options.name, limit });
-      });
+      const entries = await withStore(options, (stores) => stores.audit.query({ since, name: options.name, limit }));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
         return;

@@ -12,12 +12,8 @@ export function registerBackup(program: Command): void {
     .requiredOption('--out <file>', 'the backup file to write')
     .addHelpText('after', '\nExample:\n  $ npx secret-store export --out backup-2026-11-23.jsonl\n')
     .action(async (options: StoreOptions & { out: string }) => {
-      await withStore(options, async (engine) => {
-        const [{ exportSecrets }, { SqlSecretStore }] = await Promise.all([
-          import('../backup/backup.js'),
-          import('../store/sql-secret-store.js'),
-        ]);
-        const store = new SqlSecretStore(engine);
+      await withStore(options, async ({ secrets: store }) => {
+        const { exportSecrets } = await import('../backup/backup.js');
         const progress = startProgress('exporting', await store.count());
         try {
           const total = await exportSecrets(store, options.out, {
@@ -44,17 +40,14 @@ export function registerBackup(program: Command): void {
       '\nExample:\n  $ npx secret-store import backup-2026-11-23.jsonl --data-dir ./restored --master-key-file ./data/master.key\n',
     )
     .action(async (file: string, options: StoreOptions) => {
-      await withStore(options, async (engine, config) => {
-        const [{ importSecrets }, { SqlSecretStore }, { PayloadCipher }, { prettyLogger }, { openKeyring }] =
-          await Promise.all([
-            import('../backup/backup.js'),
-            import('../store/sql-secret-store.js'),
-            import('../crypto/payload-cipher.js'),
-            import('../logging/logger.js'),
-            import('../server/start-server.js'),
-          ]);
+      await withStore(options, async ({ engine, secrets: store }, config) => {
+        const [{ importSecrets }, { PayloadCipher }, { prettyLogger }, { openKeyring }] = await Promise.all([
+          import('../backup/backup.js'),
+          import('../crypto/payload-cipher.js'),
+          import('../logging/logger.js'),
+          import('../app/open-store.js'),
+        ]);
         const keyring = await openKeyring(config, engine, prettyLogger(process.stderr));
-        const store = new SqlSecretStore(engine);
         const progress = startProgress('importing', 0);
         let report: ImportReport;
         try {

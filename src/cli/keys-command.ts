@@ -5,10 +5,7 @@ import { CliError } from './cli-error.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
 
 const withKeyStore = <T>(options: StoreOptions, fn: (store: ApiKeyStore) => Promise<T>): Promise<T> =>
-  withStore(options, async (engine) => {
-    const { SqlApiKeyStore } = await import('../store/api-key-store.js');
-    return fn(new SqlApiKeyStore(engine.db));
-  });
+  withStore(options, (stores) => fn(stores.apiKeys));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export function registerKeys(program: Command): void {

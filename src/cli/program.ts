@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExample:\n  $ npx secret-store migrate --database-url postgres://app@db/secrets\n')
     .action(async (options: StoreOptions) => {
       const [{ openEngine }, { migrateToLatest }] = await Promise.all([
-        import('../server/start-server.js'),
+        import('../app/open-store.js'),
         import('../store/migrations.js'),
       ]);
       const engine = await openEngine(storeConfig(options));

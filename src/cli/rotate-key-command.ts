@@ -1,13 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
+import { keyringSource } from '../app/keyring-source.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { ACTIVE_KEY } from '../crypto/active-key.js';
 import { type Keyring, loadKeys, newMasterKey, writeKeyFile } from '../crypto/keyring.js';
 import { type MasterKey, PayloadCipher } from '../crypto/payload-cipher.js';
 import { prettyLogger } from '../logging/logger.js';
 import { type PassResult, type ReencryptDeps, reencryptPass } from '../rotation/reencrypt.js';
-import { keyringSource } from '../server/keyring-source.js';
-import type { StoreEngine } from '../store/engine.js';
 import { CliError } from './cli-error.js';
 import { startProgress } from './progress.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
@@ -55,10 +54,15 @@ export function registerRotateKey(program: Command): void {
       const settleSeconds = Number(options.settleSeconds);
       if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');
       if (!Number.isFinite(settleSeconds) || settleSeconds < 0) throw new CliError('--settle-seconds must be >= 0');
-      await withStore(options, async (engine, config) => {
-        const { openKeyring } = await import('../server/start-server.js');
-        const keyring = await openKeyring(config, engine, prettyLogger());
-        const { meta, deps } = await storesFor(engine, keyring);
+      await withStore(options, async (stores, config) => {
+        const { openKeyring } = await import('../app/open-store.js');
+        const keyring = await openKeyring(config, stores.engine, prettyLogger());
+        const { meta } = stores;
+        const deps: ReencryptDeps = {
+          secrets: stores.secrets,
+          idempotency: stores.idempotency,
+          cipher: new PayloadCipher(keyring),
+        };
         if (options.retire) {
           await retire(config, keyring, deps, batchSize);
           return;
@@ -78,20 +82,6 @@ export function registerRotateKey(program: Command): void {
         await reencryptUntilDone(deps, batchSize, target.id);
       });
     });
-}
-
-async function storesFor(engine: StoreEngine, keyring: Keyring) {
-  const [{ MetaStore }, { SqlSecretStore }, { SqlIdempotencyStore }] = await Promise.all([
-    import('../store/meta-store.js'),
-    import('../store/sql-secret-store.js'),
-    import('../store/idempotency-store.js'),
-  ]);
-  const deps: ReencryptDeps = {
-    secrets: new SqlSecretStore(engine),
-    idempotency: new SqlIdempotencyStore(engine),
-    cipher: new PayloadCipher(keyring),
-  };
-  return { meta: new MetaStore(engine.db), deps };
 }
 
 async function reencryptUntilDone(deps: ReencryptDeps, batchSize: number, keyId: string): Promise<void> {

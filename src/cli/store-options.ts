@@ -1,7 +1,7 @@
 /** The options every command that opens the database shares: where the data lives. */
 import { type Command, Option } from 'commander';
+import type { Stores } from '../app/compose.js';
 import { resolveServerConfig, type ServerConfig } from '../config/server-config.js';
-import type { StoreEngine } from '../store/engine.js';
 
 export interface StoreOptions {
   dataDir?: string;
@@ -24,14 +24,17 @@ export const storeConfig = (options: StoreOptions): ServerConfig =>
 /** Opens (and migrates) the configured database for the length of `fn`. */
 export async function withStore<T>(
   options: StoreOptions,
-  fn: (engine: StoreEngine, config: ServerConfig) => Promise<T>,
+  fn: (stores: Stores, config: ServerConfig) => Promise<T>,
 ): Promise<T> {
   const config = storeConfig(options);
   // Loaded on use: commands that never touch the database start faster without the drivers.
-  const { openStore } = await import('../server/start-server.js');
+  const [{ openStore }, { composeStores }] = await Promise.all([
+    import('../app/open-store.js'),
+    import('../app/compose.js'),
+  ]);
   const engine = await openStore(config);
   try {
-    return await fn(engine, config);
+    return await fn(composeStores(engine), config);
   } finally {
     await engine.close();
   }

@@ -1,30 +1,32 @@
-/** What every endpoint file provides; `build-app.ts` does the rest (auth, idempotency, rendering). */
-import type { Principal } from '../keys/api-keys.js';
+/**
+ * What every endpoint file provides: its route, how it reads its parameters, what it is about
+ * (for authorization and the audit log) and what it runs. The stages in `stages/` do the rest.
+ */
 import type { Owner, Scope } from '../secrets/secret.js';
 import type { SecretsService } from '../secrets/secrets-service.js';
 import type { FormObject } from './form-params.js';
-
-export interface EndpointContext {
-  readonly owner: Owner;
-  readonly principal: Principal;
-  readonly secrets: SecretsService;
-}
 
 export interface Endpoint<Command> {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   /** Stable operation name for logs, metrics and the audit trail. */
   readonly operation: string;
+  /**
+   * 'write': runs in one write transaction with its idempotency record and its audit row.
+   * 'read': runs outside any transaction; audited only when it reveals a payload.
+   */
+  readonly kind: 'write' | 'read';
   /** Validates and converts the wire parameters; throws 400s before anything executes. */
   parse(params: FormObject): Command;
+  /** The secret (or, with a null name, the scope) the command is about. */
+  target(command: Command): Target;
+  /** Whether the answer holds a payload: such a read is answered only once its audit row is stored. */
+  revealsPayload(command: Command): boolean;
   /** Executes the command and returns the JSON response body. */
-  run(context: EndpointContext, command: Command): Promise<string>;
-  /** What the audit log records of this command; undefined for calls it does not record. */
-  audited(command: Command): AuditTarget | undefined;
+  run(secrets: SecretsService, owner: Owner, command: Command): Promise<string>;
 }
 
-/** The secret a call touched, for the audit log (never the payload). */
-export interface AuditTarget {
+export interface Target {
   readonly scope: Scope;
   readonly name: string | null;
 }

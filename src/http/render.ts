@@ -39,6 +39,14 @@ export function errorHeaders(error: ApiError): HeaderMap {
   return { 'Stripe-Should-Retry': String(error.shouldRetry) };
 }
 
+/** An error as an answer to save and replay (idempotency) like any other. */
+export const errorOutcome = (error: ApiError) => ({
+  status: error.status,
+  code: error.code,
+  body: errorBody(error),
+  headers: errorHeaders(error),
+});
+
 /**
  * A whole HTTP/1.1 response with an error body, for sockets the HTTP parser gave up on (malformed
  * requests, oversized headers, timeouts), where no response object exists. Closes the connection.

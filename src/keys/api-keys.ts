@@ -20,8 +20,13 @@ export interface Principal {
   readonly keyId: string | null;
   readonly platform: string;
   readonly livemode: boolean;
-  /** Set for user-bound keys (issue 4): such a key may only use account scope or its own user. */
+  /** Set for user-bound keys: such a key may only use account scope or its own user. */
   readonly user: string | null;
+  /**
+   * Which key this is, for what belongs to one key (idempotency records): a registered key's id, or
+   * a digest of an emulator key (never the key).
+   */
+  readonly caller: string;
 }
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
@@ -50,6 +55,15 @@ function base62Digest(text: string, length: number): string {
 
 /** The platform account an emulator-mode key acts as; stable for the key, distinct between keys. */
 export const emulatedPlatformOf = (key: string): string => `acct_${base62Digest(`emulated:${key}`, 16)}`;
+
+/** Who an unregistered test key acts as in emulator mode: its own platform, bound to no user. */
+export const emulatorPrincipal = (key: string): Principal => ({
+  keyId: null,
+  platform: emulatedPlatformOf(key),
+  livemode: false,
+  user: null,
+  caller: `emulator_${hashApiKey(key).slice(0, 32)}`,
+});
 
 export const newAccountId = (): string => `acct_${randomBase62(16)}`;
 
@@ -97,10 +111,16 @@ export class KeyAuthority {
     const record = await this.store.findByHash(hash);
     if (record && timingSafeEqual(Buffer.from(record.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
       if (record.revokedAt !== null) throw errors.revokedApiKey(maskApiKey(key));
-      return { keyId: record.id, platform: record.platform, livemode: record.livemode, user: record.userId };
+      return {
+        keyId: record.id,
+        platform: record.platform,
+        livemode: record.livemode,
+        user: record.userId,
+        caller: record.id,
+      };
     }
     if (this.options.emulator && !livemode) {
-      return { keyId: null, platform: emulatedPlatformOf(key), livemode: false, user: null };
+      return emulatorPrincipal(key);
     }
     throw errors.invalidApiKey(maskApiKey(key));
   }

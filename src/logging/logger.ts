@@ -7,6 +7,7 @@
  * lines for people at a terminal.
  */
 import pino from 'pino';
+import { elapsedMs, type RequestRecord } from './request-record.js';
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -38,6 +39,19 @@ export interface Logger {
 }
 
 export type LogFormat = 'json' | 'pretty';
+
+/** The log line of a finished request: its record's ids and outcome, never a value. */
+export const requestLine = (record: RequestRecord): RequestLine => ({
+  request_id: record.requestId,
+  operation: record.operation,
+  method: record.method,
+  status: record.status,
+  code: record.code,
+  latency_ms: Math.round(elapsedMs(record) * 100) / 100,
+  key_id: record.keyId ?? (record.keyId === null ? 'emulator' : undefined),
+  livemode: record.livemode,
+  replayed: record.replayed || undefined,
+});
 
 const REDACT = [
   'authorization',

@@ -3,7 +3,7 @@
  * one process, or tests, do not share counters.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestEvent } from '../http/build-app.js';
+import { elapsedMs, type RequestRecord } from '../logging/request-record.js';
 
 export interface StoredCounts {
   readonly test: number;
@@ -56,10 +56,10 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'secret_store_' });
   }
 
-  observeRequest(event: RequestEvent): void {
-    this.requests.inc({ operation: event.operation, status: String(event.status) });
-    this.latency.observe({ operation: event.operation }, event.latencyMs / 1000);
-    if (event.replayed) this.replays.inc();
+  observeRequest(record: RequestRecord): void {
+    this.requests.inc({ operation: record.operation, status: String(record.status) });
+    this.latency.observe({ operation: record.operation }, elapsedMs(record) / 1000);
+    if (record.replayed) this.replays.inc();
   }
 
   observeSweep(deleted: number): void {

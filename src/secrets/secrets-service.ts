@@ -53,8 +53,12 @@ const scopeKey = (owner: Owner, scope: Scope): ScopeKey => ({
 const secretKey = (owner: Owner, scope: Scope, name: string): SecretKey =>
   Object.assign(scopeKey(owner, scope), { name });
 
-/** A user-bound caller may use account scope or its own user scope, nothing else. */
-function authorize(owner: Owner, scope: Scope): void {
+/**
+ * A user-bound caller may use account scope or its own user scope, nothing else. The request path
+ * checks this before anything else reads or writes for the request (idempotency records included);
+ * the service checks it again on every call.
+ */
+export function authorize(owner: Owner, scope: Scope): void {
   if (!owner.boundUser || scope.type === 'account' || scope.user === owner.boundUser) return;
   throw errors.permissionDenied(
     `This API key is bound to user '${owner.boundUser}': it can only access account-scoped secrets or secrets scoped to its own user.`,
@@ -77,6 +81,14 @@ const describe = (row: SecretRow): Secret => ({
 
 export class SecretsService {
   constructor(private readonly deps: SecretsServiceDeps) {}
+
+  /**
+   * The same rules on another store: the store of one unit of work, so that a write commits with
+   * what the request path records beside it. Domain errors are raised before the store writes.
+   */
+  using(store: SecretStore): SecretsService {
+    return new SecretsService({ store, cipher: this.deps.cipher, clock: this.deps.clock, newId: this.deps.newId });
+  }
 
   private nowSeconds(): number {
     return Math.floor(this.deps.clock() / 1000);

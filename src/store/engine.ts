@@ -21,6 +21,7 @@ import {
 import type pg from 'pg';
 import { type DirectRunner, isPreparedSql, runDirectly } from './prepared-query.js';
 import type { Database, Db } from './schema.js';
+import { translateDriverError } from './store-errors.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
 
@@ -59,7 +60,45 @@ export interface StoreEngine {
    * connection per process and BEGIN IMMEDIATE serialise all writers.
    */
   writeTransaction<T>(fn: (trx: Db) => Promise<T>, lockKey?: string): Promise<T>;
+  /**
+   * Takes the lock `writeTransaction(fn, lockKey)` takes, inside a write transaction already open
+   * (a unit of work that writes several things, see unit-of-work.ts). Released at its end.
+   */
+  lockWithin(trx: Db, lockKey: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where a driver threw: the store's own error for it (see store-errors.ts). */
+const rethrow = (error: unknown): never => {
+  throw translateDriverError(error);
+};
+
+/** A better-sqlite3 statement whose errors arrive translated. */
+function translatingStatement(statement: SqliteStatement): SqliteStatement {
+  return {
+    reader: statement.reader,
+    all(parameters) {
+      try {
+        return statement.all(parameters);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+    run(parameters) {
+      try {
+        return statement.run(parameters);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+    iterate(parameters) {
+      try {
+        return statement.iterate(parameters);
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+  };
 }
 
 /**
@@ -73,7 +112,11 @@ function withStatementCache(native: KyselySqliteDatabase, max = 500): KyselySqli
     prepare(text: string): SqliteStatement {
       let statement = cache.get(text);
       if (!statement) {
-        statement = native.prepare(text);
+        try {
+          statement = translatingStatement(native.prepare(text));
+        } catch (error) {
+          return rethrow(error);
+        }
         if (cache.size >= max) cache.delete(cache.keys().next().value as string);
         cache.set(text, statement);
       }
@@ -166,8 +209,9 @@ class GroupCommit {
         }
       });
       await this.afterCommit();
-    } catch (error) {
+    } catch (thrown) {
       // Rolled back, or committed but not known to be on disk: no caller may hear "done".
+      const error = translateDriverError(thrown);
       for (const write of batch) write.reject(error);
       return;
     }
@@ -291,6 +335,8 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     db,
     description: `sqlite ${options.file}`,
     writeTransaction: new GroupCommit(db, walSync, writer).run,
+    // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
+    lockWithin: async () => {},
     // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
     readSnapshot: (fn) =>
       db.connection().execute(async (conn) => {
@@ -360,9 +406,9 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
   // new one on the next query, so the server recovers by itself.
   pool.on('error', () => {});
   const named = options.preparedStatements ?? true;
-  const names = new StatementNames();
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: named ? namingPool(pool, names) : pool }) });
-  if (named) runDirectly(db, namedStatementRunner(pool, names));
+  const names = named ? new StatementNames() : undefined;
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool, names) }) });
+  if (names) runDirectly(db, namedStatementRunner(pool, names));
   let migrationSchema: string;
   try {
     const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
@@ -371,6 +417,8 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     await db.destroy();
     throw error;
   }
+  const lockStatement = (lockKey: string) =>
+    `select pg_advisory_xact_lock(hashtextextended(${postgres.escapeLiteral(lockKey)}, 0))`;
   return {
     kind: 'postgres',
     db,
@@ -381,19 +429,16 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
       const text =
         `insert into ${id(table)} (${columns.map((c) => id(c.name)).join(', ')}) ` +
         `select * from unnest(${columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ')})`;
-      const name = named ? names.of(text) : undefined;
+      const name = names?.of(text);
       return async (rows) => {
-        await pool.query({ name, text, values: columns.map((_, i) => rows.map((row) => row[i])) });
+        await pool.query({ name, text, values: columns.map((_, i) => rows.map((row) => row[i])) }).catch(rethrow);
       };
     },
     writeTransaction: (fn, lockKey) =>
-      lockKey === undefined
-        ? db.transaction().execute(fn)
-        : lockedTransaction(
-            db,
-            `select pg_advisory_xact_lock(hashtextextended(${postgres.escapeLiteral(lockKey)}, 0))`,
-            fn,
-          ),
+      lockKey === undefined ? db.transaction().execute(fn) : lockedTransaction(db, lockStatement(lockKey), fn),
+    lockWithin: async (trx, lockKey) => {
+      await sql.raw(lockStatement(lockKey)).execute(trx);
+    },
     readSnapshot: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
     close: () => db.destroy(),
   };
@@ -452,25 +497,27 @@ function namedStatementRunner(pool: pg.Pool, names: StatementNames): DirectRunne
     if (!text.startsWith('select ')) return undefined;
     return pool
       .query({ name: names.of(text), text, values: [...parameters] })
-      .then((result) => ({ rows: result.rows }));
+      .then((result) => ({ rows: result.rows }), rethrow);
   };
 }
 
 /**
- * The pool kysely runs everything else on (transactions above all), naming the prepared queries'
- * statements the same way; other SQL (migrations, the CLI's queries, BEGIN) goes through as it is.
+ * The pool kysely runs everything on (transactions above all): driver errors come out translated,
+ * and, with `names`, the prepared queries' statements are named the same way as the runner's; other
+ * SQL (migrations, the CLI's queries, BEGIN) goes through as it is.
  */
-function namingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
+function translatingPool(pool: pg.Pool, names: StatementNames | undefined): PostgresPool {
   return {
     async connect(): Promise<PostgresPoolClient> {
-      const client = await pool.connect();
+      const client = await pool.connect().catch(rethrow);
       function query<R>(text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
       function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
       // kysely streams through cursors, which nothing here asks for; they are passed through as they are.
       function query(text: string | PostgresCursor<unknown>, parameters?: ReadonlyArray<unknown>): unknown {
         if (typeof text !== 'string') return client.query(text as PostgresCursor<unknown> & pg.Submittable);
         const values = [...(parameters ?? [])];
-        return client.query(isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values });
+        const named = names && isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values };
+        return client.query(named).catch(rethrow);
       }
       return { query, release: () => client.release() };
     },
@@ -487,39 +534,6 @@ export function redactUrl(url: string): string {
   } catch {
     return 'postgres://(unparseable url)';
   }
-}
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006', // connection exceptions
-  '57014', // query_canceled (statement timeout)
-  'SQLITE_BUSY',
-]);
-
-/**
- * Whether an error means "the database cannot serve right now" (so the request was not executed and
- * a retry may succeed), as opposed to a bug. Such errors become 503s.
- */
-export function isUnavailableError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
-    error.message,
-  );
 }
 
 /** "No such table" on either engine: PostgreSQL's undefined_table, SQLite's message. */

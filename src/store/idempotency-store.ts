@@ -5,6 +5,7 @@
  */
 import type { StoreEngine } from './engine.js';
 import type { Db } from './schema.js';
+import { type TransactionBound, withinTransaction } from './unit-of-work.js';
 
 export interface ClaimRequest {
   readonly owner: string;
@@ -27,8 +28,6 @@ export type Claim =
 export interface IdempotencyStore {
   claim(request: ClaimRequest): Promise<Claim>;
   complete(owner: string, key: string, requestId: string, status: number, body: string): Promise<void>;
-  /** Forgets a claim whose request was not executed (validation failure, unavailable storage). */
-  release(owner: string, key: string, requestId: string): Promise<void>;
   deleteOlderThan(cutoff: number): Promise<number>;
   /** Completed records after `after` in (owner, key) order, for re-encryption of saved bodies. */
   scanCompleted(after: RecordKey, limit: number): Promise<CompletedRecord[]>;
@@ -45,12 +44,16 @@ export interface CompletedRecord extends RecordKey {
   readonly body: string;
 }
 
-export class SqlIdempotencyStore implements IdempotencyStore {
+export class SqlIdempotencyStore implements IdempotencyStore, TransactionBound<SqlIdempotencyStore> {
   private readonly db: Db;
 
   /** Writes go through the engine's write path (on SQLite, the group commit). */
-  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction'>) {
+  constructor(private readonly engine: StoreEngine) {
     this.db = engine.db;
+  }
+
+  within(trx: Db): SqlIdempotencyStore {
+    return new SqlIdempotencyStore(withinTransaction(this.engine, trx));
   }
 
   claim(r: ClaimRequest): Promise<Claim> {
@@ -105,18 +108,6 @@ export class SqlIdempotencyStore implements IdempotencyStore {
         .where('owner', '=', owner)
         .where('idem_key', '=', key)
         .where('request_id', '=', requestId)
-        .execute(),
-    );
-  }
-
-  async release(owner: string, key: string, requestId: string): Promise<void> {
-    await this.engine.writeTransaction((trx) =>
-      trx
-        .deleteFrom('idempotency_keys')
-        .where('owner', '=', owner)
-        .where('idem_key', '=', key)
-        .where('request_id', '=', requestId)
-        .where('status', 'is', null)
         .execute(),
     );
   }

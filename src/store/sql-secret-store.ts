@@ -14,6 +14,7 @@ import type {
   StoredPage,
   StoredSecret,
 } from './secret-store.js';
+import { type TransactionBound, withinTransaction } from './unit-of-work.js';
 
 type SecretsEb = ExpressionBuilder<Database, 'secrets'>;
 
@@ -213,13 +214,21 @@ const toRow = (secret: StoredSecret): Selectable<SecretsTable> => ({
   expires_at: secret.expiresAt,
 });
 
-export class SqlSecretStore implements SecretStore {
+export class SqlSecretStore implements SecretStore, TransactionBound<SqlSecretStore> {
   private readonly db: Db;
   private readonly q: ReturnType<typeof hotQueries>;
 
-  constructor(private readonly engine: StoreEngine) {
+  constructor(
+    private readonly engine: StoreEngine,
+    queries?: ReturnType<typeof hotQueries>,
+  ) {
     this.db = engine.db;
-    this.q = hotQueries(engine.db);
+    // Compiled once per engine: a store bound to a transaction shares its parent's queries.
+    this.q = queries ?? hotQueries(engine.db);
+  }
+
+  within(trx: Db): SqlSecretStore {
+    return new SqlSecretStore(withinTransaction(this.engine, trx), this.q);
   }
 
   /** Inside a write transaction with the scope locked: is the name taken, and is the scope full? */

@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parseForm } from '../../src/http/form-params.js';
-import { fingerprintOf } from '../../src/http/idempotency.js';
-import { emulatedPlatformOf } from '../../src/keys/api-keys.js';
+import { fingerprintOf, recordOwner } from '../../src/http/idempotency-guard.js';
+import { emulatedPlatformOf, emulatorPrincipal } from '../../src/keys/api-keys.js';
 import { call, exchangeRaw, expectApiError, expectOk } from '../support/api-assertions.js';
 import { rawRequest } from '../support/raw-http.js';
 import { bearer, form, serverForFile } from '../support/server-process.js';
@@ -38,7 +38,7 @@ async function insertInFlight(apiKey: string, idemKey: string, body: string): Pr
   const params = parseForm(body, 'request body', { maxParams: 256, maxDepth: 4 });
   const now = Math.floor(Date.now() / 1000);
   const row = [
-    `${platform}:test`,
+    recordOwner(emulatorPrincipal(apiKey)),
     idemKey,
     fingerprintOf(['POST', '/v1/apps/secrets', platform, params]),
     'req_inflight',

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprintOf } from '../../src/http/idempotency.js';
-import { emulatedPlatformOf } from '../../src/keys/api-keys.js';
+import { fingerprintOf, recordOwner } from '../../src/http/idempotency-guard.js';
+import { emulatedPlatformOf, emulatorPrincipal } from '../../src/keys/api-keys.js';
 import { createSchema, type TestSchema } from '../support/postgres.js';
 import { form, raw, removeDir, type ServerHandle, startServer } from '../support/server-process.js';
 
@@ -101,7 +101,12 @@ describe('two server instances on one PostgreSQL database', () => {
     await client.query(
       `insert into idempotency_keys(owner, idem_key, fingerprint, request_id, status, body, created, locked_until)
        values ($1, 'in-flight-1', $2, 'req_onA', null, null, $3, $4)`,
-      [`${platform}:test`, fingerprintOf(['POST', '/v1/apps/secrets', platform, params]), now, now + 60],
+      [
+        recordOwner(emulatorPrincipal(key)),
+        fingerprintOf(['POST', '/v1/apps/secrets', platform, params]),
+        now,
+        now + 60,
+      ],
     );
     await client.end();
     const response = await raw(b, 'POST', '/v1/apps/secrets', {

@@ -13,7 +13,9 @@ export const createSecret: Endpoint<CreateSecret> = {
   method: 'POST',
   path: '/v1/apps/secrets',
   operation: 'apps.secret.create',
-  audited: ({ input }) => ({ scope: input.scope, name: input.name }),
+  kind: 'write',
+  target: ({ input }) => ({ scope: input.scope, name: input.name }),
+  revealsPayload: ({ withPayload }) => withPayload,
   parse(params) {
     rejectUnknown(params, ['name', 'payload', 'scope', 'expires_at', 'expand']);
     const name = requiredString(params, 'name');
@@ -26,7 +28,7 @@ export const createSecret: Endpoint<CreateSecret> = {
       withPayload: expand.has('payload'),
     };
   },
-  async run({ secrets, owner }, { input, withPayload }) {
+  async run(secrets, owner, { input, withPayload }) {
     return serializeSecret(await secrets.set(owner, input, { withPayload }));
   },
 };

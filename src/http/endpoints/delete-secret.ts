@@ -17,7 +17,10 @@ export const deleteSecret: Endpoint<DeleteSecret> = {
   method: 'POST',
   path: '/v1/apps/secrets/delete',
   operation: 'apps.secret.delete',
-  audited: ({ name, scope }) => ({ scope, name }),
+  kind: 'write',
+  target: ({ name, scope }) => ({ scope, name }),
+  // A deleted secret has no payload to show (README, decision G3).
+  revealsPayload: () => false,
   parse(params) {
     rejectUnknown(params, ['name', 'scope', 'expand']);
     const name = requiredString(params, 'name');
@@ -25,7 +28,7 @@ export const deleteSecret: Endpoint<DeleteSecret> = {
     expandList(params, ['payload', 'scope']);
     return { name, scope };
   },
-  async run({ secrets, owner }, { name, scope }) {
+  async run(secrets, owner, { name, scope }) {
     return serializeDeletedSecret(await secrets.delete(owner, name, scope));
   },
 };

@@ -14,8 +14,10 @@ export const findSecret: Endpoint<FindSecret> = {
   method: 'GET',
   path: '/v1/apps/secrets/find',
   operation: 'apps.secret.find',
+  kind: 'read',
+  target: ({ name, scope }) => ({ scope, name }),
   // Only payload reads are recorded: a find without the payload reveals nothing secret.
-  audited: ({ name, scope, withPayload }) => (withPayload ? { scope, name } : undefined),
+  revealsPayload: ({ withPayload }) => withPayload,
   parse(params) {
     rejectUnknown(params, ['name', 'scope', 'expand']);
     const name = requiredString(params, 'name');
@@ -23,7 +25,7 @@ export const findSecret: Endpoint<FindSecret> = {
     const expand = expandList(params, ['payload', 'scope']);
     return { name, scope, withPayload: expand.has('payload') };
   },
-  async run({ secrets, owner }, { name, scope, withPayload }) {
+  async run(secrets, owner, { name, scope, withPayload }) {
     return serializeSecret(await secrets.find(owner, name, scope, { withPayload }));
   },
 };

@@ -16,7 +16,9 @@ export const listSecrets: Endpoint<ListSecrets> = {
   method: 'GET',
   path: '/v1/apps/secrets',
   operation: 'apps.secret.list',
-  audited: ({ scope, withPayload }) => (withPayload ? { scope, name: null } : undefined),
+  kind: 'read',
+  target: ({ scope }) => ({ scope, name: null }),
+  revealsPayload: ({ withPayload }) => withPayload,
   parse(params) {
     rejectUnknown(params, ['scope', 'limit', 'starting_after', 'ending_before', 'expand']);
     const scope = requiredScope(params);
@@ -34,7 +36,7 @@ export const listSecrets: Endpoint<ListSecrets> = {
       withPayload: expand.has('data.payload'),
     };
   },
-  async run({ secrets, owner }, { scope, page, withPayload }) {
+  async run(secrets, owner, { scope, page, withPayload }) {
     return serializeSecretList(await secrets.list(owner, scope, page, { withPayload }));
   },
 };

@@ -1,0 +1,113 @@
+/**
+ * The composition root: the one module that assembles the program's parts from a validated config,
+ * an open database and a keyring. `serve` (server/start-server.ts) and every CLI command get their
+ * stores and services here; nothing else constructs them.
+ */
+import { SqlAuditLog } from '../audit/audit-log.js';
+import type { ServerConfig } from '../config/server-config.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { PayloadCipher } from '../crypto/payload-cipher.js';
+import { type App, buildApp } from '../http/build-app.js';
+import type { HealthCheck } from '../http/health.js';
+import { IdempotencyGuard } from '../http/idempotency-guard.js';
+import { RateLimiter } from '../http/rate-limiter.js';
+import type { WriteStores } from '../http/stages/execute.js';
+import { DEFAULT_LIMITS } from '../http/stages/read-params.js';
+import { KeyAuthority } from '../keys/api-keys.js';
+import { type Logger, requestLine } from '../logging/logger.js';
+import { Metrics } from '../metrics/metrics.js';
+import { createIdGenerator } from '../secrets/secret-id.js';
+import { SecretsService } from '../secrets/secrets-service.js';
+import { SqlApiKeyStore } from '../store/api-key-store.js';
+import type { StoreEngine } from '../store/engine.js';
+import { SqlIdempotencyStore } from '../store/idempotency-store.js';
+import { MetaStore } from '../store/meta-store.js';
+import { migrationsCurrent } from '../store/migrations.js';
+import { SqlSecretStore } from '../store/sql-secret-store.js';
+import { UnitOfWork } from '../store/unit-of-work.js';
+import { loadDashboardAssets } from './dashboard-assets.js';
+
+/** The stores over one database. */
+export interface Stores {
+  readonly engine: StoreEngine;
+  readonly secrets: SqlSecretStore;
+  readonly idempotency: SqlIdempotencyStore;
+  readonly apiKeys: SqlApiKeyStore;
+  readonly meta: MetaStore;
+  readonly audit: SqlAuditLog;
+}
+
+export function composeStores(engine: StoreEngine): Stores {
+  return {
+    engine,
+    secrets: new SqlSecretStore(engine),
+    idempotency: new SqlIdempotencyStore(engine),
+    apiKeys: new SqlApiKeyStore(engine.db),
+    meta: new MetaStore(engine.db),
+    audit: new SqlAuditLog(engine),
+  };
+}
+
+/** Everything a running server is made of, short of its listeners and timers. */
+export interface Composition {
+  readonly stores: Stores;
+  readonly secrets: SecretsService;
+  readonly guard: IdempotencyGuard;
+  readonly metrics: Metrics;
+  readonly health: HealthCheck;
+  readonly app: App;
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number;
+}
+
+export interface ComposeOptions {
+  readonly engine: StoreEngine;
+  readonly keyring: Keyring;
+  readonly logger: Logger;
+  /** Milliseconds since the epoch; tests inject a clock they move. */
+  readonly clock: () => number;
+}
+
+export function composeServer(config: ServerConfig, options: ComposeOptions): Composition {
+  const { engine, logger, clock } = options;
+  const stores = composeStores(engine);
+  const cipher = new PayloadCipher(options.keyring);
+  const secrets = new SecretsService({ store: stores.secrets, cipher, clock, newId: createIdGenerator(clock) });
+  const guard = new IdempotencyGuard(cipher, clock);
+  const unitOfWork = new UnitOfWork<WriteStores>(engine, (trx) => ({
+    secrets: stores.secrets.within(trx),
+    idempotency: stores.idempotency.within(trx),
+    audit: stores.audit.within(trx),
+  }));
+  const metrics = new Metrics(() => stores.secrets.countByMode());
+  const health: HealthCheck = {
+    async ready() {
+      try {
+        const current = await migrationsCurrent(engine);
+        return { ready: current, detail: current ? `${engine.kind} reachable, schema current` : 'schema behind' };
+      } catch {
+        return { ready: false, detail: `${engine.kind} unreachable` };
+      }
+    },
+  };
+  const app = buildApp({
+    secrets,
+    keys: new KeyAuthority(stores.apiKeys, { emulator: config.emulator }),
+    unitOfWork,
+    guard,
+    audit: stores.audit,
+    limits: { ...DEFAULT_LIMITS, maxBodyBytes: config.maxBodyBytes },
+    logger,
+    clock,
+    health,
+    dashboard: config.dashboard ? loadDashboardAssets() : undefined,
+    rateLimiter: config.rateLimit
+      ? new RateLimiter({ testPerSecond: config.rateLimitTest, livePerSecond: config.rateLimitLive })
+      : undefined,
+    onRequest(record) {
+      metrics.observeRequest(record);
+      logger.request(requestLine(record));
+    },
+  });
+  return { stores, secrets, guard, metrics, health, app, clock };
+}

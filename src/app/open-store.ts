@@ -1,0 +1,73 @@
+/** Opening the configured database and the master keyring: shared by `serve` and every CLI command. */
+import { ConfigError, type ServerConfig } from '../config/server-config.js';
+import { adoptActiveKey } from '../crypto/active-key.js';
+import { Keyring, loadKeys } from '../crypto/keyring.js';
+import type { MasterKey } from '../crypto/payload-cipher.js';
+import type { Logger } from '../logging/logger.js';
+import { openPostgres, openSqlite, type StoreEngine } from '../store/engine.js';
+import { MetaStore } from '../store/meta-store.js';
+import { migrateToLatest, migrationsCurrent } from '../store/migrations.js';
+import { keyringSource } from './keyring-source.js';
+
+export type StoreConfig = Pick<
+  ServerConfig,
+  | 'databaseFile'
+  | 'sqliteSynchronous'
+  | 'databaseUrl'
+  | 'dbPoolSize'
+  | 'dbStatementTimeoutMs'
+  | 'dbConnectTimeoutMs'
+  | 'dbPreparedStatements'
+  | 'migrate'
+>;
+
+/** Opens the configured engine without touching the schema. */
+export function openEngine(config: Omit<StoreConfig, 'migrate'>): Promise<StoreEngine> {
+  return config.databaseUrl
+    ? openPostgres({
+        url: config.databaseUrl,
+        poolSize: config.dbPoolSize,
+        statementTimeoutMs: config.dbStatementTimeoutMs,
+        connectTimeoutMs: config.dbConnectTimeoutMs,
+        preparedStatements: config.dbPreparedStatements,
+      })
+    : openSqlite({ file: config.databaseFile, synchronous: config.sqliteSynchronous });
+}
+
+/** Opens the configured engine and brings its schema up to date (or checks it is, with migrate off). */
+export async function openStore(config: StoreConfig): Promise<StoreEngine> {
+  const engine = await openEngine(config);
+  try {
+    if (config.migrate) await migrateToLatest(engine);
+    else if (!(await migrationsCurrent(engine))) {
+      throw new ConfigError("the database schema is not up to date: run 'secret-store migrate' first");
+    }
+    return engine;
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+}
+
+/** Loads the keyring and checks it against the database's active key (failing boot on a mismatch). */
+export async function openKeyring(
+  config: ServerConfig,
+  engine: Pick<StoreEngine, 'db'>,
+  logger: Logger,
+): Promise<Keyring> {
+  const loaded = loadKeys(keyringSource(config, true));
+  if (loaded.generatedAt) {
+    logger.warn(
+      `generated a new master key at ${loaded.generatedAt} (mode 0600); back it up: without it no payload can be read`,
+    );
+  }
+  const keyring = new Keyring(loaded.keys);
+  const first = loaded.keys[0] as MasterKey;
+  await adoptActiveKey(new MetaStore(engine.db), keyring, first.id);
+  if (keyring.active.id !== first.id) {
+    logger.warn(
+      `the first key of the keyring (${first.id}) is not active yet; run 'secret-store rotate-key --resume' to activate it and re-encrypt`,
+    );
+  }
+  return keyring;
+}

@@ -1,0 +1,25 @@
+/**
+ * Who is asking, from the headers alone: nothing of the body is read before the key is known to be
+ * good, so a client without a valid key costs the server no memory for its body (an answer to a
+ * request whose body was not read closes the connection; see build-app.ts). Rate limits apply here
+ * too, per platform account and mode.
+ */
+import type { KeyAuthority } from '../../keys/api-keys.js';
+import { apiKeyFromHeader } from '../api-key-header.js';
+import type { RateLimiter } from '../rate-limiter.js';
+import type { Stage } from '../request-context.js';
+import { singleHeader } from './stripe-headers.js';
+
+export function authenticate(keys: KeyAuthority, rateLimiter: RateLimiter | undefined): Stage {
+  return async (context) => {
+    const principal = await keys.authenticate(apiKeyFromHeader(singleHeader(context.req, 'authorization')));
+    context.principal = principal;
+    const { record } = context;
+    record.keyId = principal.keyId;
+    record.livemode = principal.livemode;
+    record.platform = principal.platform;
+    record.account = context.stripeAccount ?? principal.platform;
+    const limited = rateLimiter?.take(principal.platform, principal.livemode);
+    if (limited) throw limited;
+  };
+}
