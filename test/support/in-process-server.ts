@@ -8,13 +8,12 @@ import { Writable } from 'node:stream';
 import Stripe from 'stripe';
 import { afterAll, beforeAll } from 'vitest';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../../src/config/server-config.js';
-import { generateApiKey } from '../../src/keys/api-keys.js';
 import { jsonLogger } from '../../src/logging/logger.js';
-import { openStore, type RunningServer, startServer } from '../../src/server/start-server.js';
-import { SqlApiKeyStore } from '../../src/store/api-key-store.js';
+import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { createSchema, type TestSchema, testEngine } from './postgres.js';
 import { removeDir, tempDir } from './server-process.js';
 
+export { createKey, storeArgs } from './cli.js';
 export { bearer, form, type RawResponse, raw, removeDir, tempDir } from './server-process.js';
 
 /** The server's time, frozen until the test moves it: requests see exactly what the test computed. */
@@ -130,30 +129,4 @@ export function serverForFile(options: InProcessOptions = {}): InProcessHandle {
       return typeof value === 'function' ? value.bind(handle) : value;
     },
   });
-}
-
-export interface KeyOptions {
-  readonly mode: 'test' | 'live';
-  readonly account?: string;
-  readonly user?: string;
-}
-
-/**
- * Registers an API key in the server's database, as `secret-store keys create` does (same key
- * generator, same store), and returns the key.
- */
-export async function registerKey(server: Pick<InProcessHandle, 'config' | 'clock'>, key: KeyOptions): Promise<string> {
-  const created = generateApiKey({
-    livemode: key.mode === 'live',
-    platform: key.account,
-    user: key.user,
-    now: server.clock.now(),
-  });
-  const engine = await openStore(server.config);
-  try {
-    await new SqlApiKeyStore(engine.db).insert(created.record);
-  } finally {
-    await engine.close();
-  }
-  return created.key;
 }
