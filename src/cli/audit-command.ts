@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
+import { cliIo } from './cli-io.js';
 import { durationSeconds } from './durations.js';
 import { formatTable } from './keys-command.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
@@ -28,14 +29,14 @@ export function registerAudit(program: Command): void {
       const since = options.since === undefined ? undefined : parseSince(options.since);
       const entries = await withStore(options, (stores) => stores.audit.query({ since, name: options.name, limit }));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        cliIo().stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
         return;
       }
       if (entries.length === 0) {
-        process.stdout.write('No audit entries match.\n');
+        cliIo().stdout.write('No audit entries match.\n');
         return;
       }
-      process.stdout.write(
+      cliIo().stdout.write(
         formatTable(
           entries.map((e) => ({
             time: new Date(e.time * 1000).toISOString(),

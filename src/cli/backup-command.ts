@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ImportReport } from '../backup/backup.js';
 import { CliError } from './cli-error.js';
+import { cliIo, cliRun } from './cli-io.js';
 import { startProgress } from './progress.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
 
@@ -21,7 +22,7 @@ export function registerBackup(program: Command): void {
             onProgress: (n) => progress.update(n),
           });
           progress.stop();
-          process.stdout.write(
+          cliIo().stdout.write(
             `Exported ${total} secret(s) to ${options.out}. Payloads stay encrypted: restoring needs this master key.\n`,
           );
         } catch (error) {
@@ -47,7 +48,7 @@ export function registerBackup(program: Command): void {
           import('../logging/logger.js'),
           import('../app/open-store.js'),
         ]);
-        const keyring = await openKeyring(config, engine, prettyLogger(process.stderr));
+        const keyring = await openKeyring(config, engine, prettyLogger(cliIo().stderr));
         const progress = startProgress('importing', 0);
         let report: ImportReport;
         try {
@@ -68,10 +69,10 @@ export function registerBackup(program: Command): void {
           report.malformedLines.length &&
             `${report.malformedLines.length} malformed (lines ${report.malformedLines.slice(0, 10).join(', ')})`,
         ].filter(Boolean);
-        process.stdout.write(
+        cliIo().stdout.write(
           `Imported ${report.imported} secret(s); skipped ${skipped.length ? skipped.join(', ') : 'none'}.\n`,
         );
-        if (report.undecryptable > 0 || report.malformedLines.length > 0) process.exitCode = 1;
+        if (report.undecryptable > 0 || report.malformedLines.length > 0) cliRun().exitCode = 1;
       });
     });
 }

@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { ACCOUNT_ID_PATTERN, generateApiKey, USER_ID_PATTERN } from '../keys/api-keys.js';
 import type { ApiKeyStore } from '../store/api-key-store.js';
 import { CliError } from './cli-error.js';
+import { cliIo } from './cli-io.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
 
 const withKeyStore = <T>(options: StoreOptions, fn: (store: ApiKeyStore) => Promise<T>): Promise<T> =>
@@ -32,7 +33,7 @@ export function registerKeys(program: Command): void {
       });
       await withKeyStore(options, (store) => store.insert(created.record));
       const r = created.record;
-      process.stdout.write(
+      cliIo().stdout.write(
         `Created ${options.mode} key ${r.id} for platform ${r.platform}${r.userId ? `, bound to user ${r.userId}` : ''}.\n` +
           'It is shown only this once and stored as a hash: copy it now.\n' +
           `${created.key}\n`,
@@ -55,14 +56,14 @@ export function registerKeys(program: Command): void {
         status: r.revokedAt === null ? 'active' : `revoked ${new Date(r.revokedAt * 1000).toISOString()}`,
       }));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        cliIo().stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
       if (rows.length === 0) {
-        process.stdout.write("No API keys yet. Create one with 'secret-store keys create --mode test'.\n");
+        cliIo().stdout.write("No API keys yet. Create one with 'secret-store keys create --mode test'.\n");
         return;
       }
-      process.stdout.write(formatTable(rows));
+      cliIo().stdout.write(formatTable(rows));
     });
 
   addStoreOptions(keys.command('revoke'))
@@ -72,7 +73,7 @@ export function registerKeys(program: Command): void {
     .action(async (id: string, options: StoreOptions) => {
       const outcome = await withKeyStore(options, (store) => store.revoke(id, nowSeconds()));
       if (outcome === 'missing') throw new CliError(`no API key with id '${id}'`);
-      process.stdout.write(outcome === 'revoked' ? `Revoked ${id}.\n` : `${id} was already revoked.\n`);
+      cliIo().stdout.write(outcome === 'revoked' ? `Revoked ${id}.\n` : `${id} was already revoked.\n`);
     });
 }
 

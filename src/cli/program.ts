@@ -1,20 +1,25 @@
-import { Command } from 'commander';
+import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { ConfigError } from '../config/server-config.js';
 import { WrongMasterKeyError } from '../crypto/active-key.js';
 import { registerAudit } from './audit-command.js';
 import { registerBackup } from './backup-command.js';
 import { CliError } from './cli-error.js';
+import { type CliIo, type CliRun, cliIo, processIo, runWith } from './cli-io.js';
 import { registerKeys } from './keys-command.js';
 import { registerRotateKey } from './rotate-key-command.js';
 import { registerSecrets } from './secrets-command.js';
 import { registerServe } from './serve-command.js';
 import { addStoreOptions, type StoreOptions, storeConfig } from './store-options.js';
 
-export function buildProgram(): Command {
+export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('secret-store')
     .description("A self-hosted server for Stripe's Apps Secret Store API (/v1/apps/secrets)")
     .version('0.1.0')
     .showHelpAfterError()
+    // Set before the subcommands exist: each copies its parent's settings when it is created.
+    // commander then throws where it would exit, and runCli turns that into the exit code.
+    .exitOverride()
+    .configureOutput(outputTo(io))
     .addHelpText('after', '\nExample:\n  $ npx secret-store serve\n  $ npx secret-store keys create --mode test\n');
   registerServe(program);
   registerKeys(program);
@@ -33,7 +38,7 @@ export function buildProgram(): Command {
       const engine = await openEngine(storeConfig(options));
       try {
         const ran = await migrateToLatest(engine);
-        process.stdout.write(ran.length ? `Applied ${ran.join(', ')}.\n` : 'The database is up to date.\n');
+        cliIo().stdout.write(ran.length ? `Applied ${ran.join(', ')}.\n` : 'The database is up to date.\n');
       } finally {
         await engine.close();
       }
@@ -43,13 +48,40 @@ export function buildProgram(): Command {
 
 const KNOWN_ERRORS = [CliError, ConfigError, WrongMasterKeyError];
 
-export async function runCli(argv: string[]): Promise<void> {
-  try {
-    await buildProgram().parseAsync(argv);
-  } catch (error) {
-    const known = KNOWN_ERRORS.some((k) => error instanceof k);
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`secret-store: ${known ? message : `unexpected error: ${message}`}\n`);
-    process.exitCode = 1;
-  }
+/**
+ * commander's own output (help, usage errors) to the run's streams. Help width and colours follow
+ * commander's defaults on the process's streams, and plain 80 columns on injected ones.
+ */
+function outputTo(io: CliIo): OutputConfiguration {
+  const own = io.stdout === process.stdout && io.stderr === process.stderr;
+  return {
+    writeOut: (text: string) => io.stdout.write(text),
+    writeErr: (text: string) => io.stderr.write(text),
+    ...(own
+      ? {}
+      : {
+          getOutHelpWidth: () => 80,
+          getErrHelpWidth: () => 80,
+          getOutHasColors: () => false,
+          getErrHasColors: () => false,
+        }),
+  };
+}
+
+/** Runs the program on `argv` (as process.argv: node, script, args...) and returns its exit code. */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const run: CliRun = { io, exitCode: 0 };
+  return runWith(run, async () => {
+    try {
+      await buildProgram(io).parseAsync(argv);
+      return run.exitCode;
+    } catch (error) {
+      // Help, --version and usage errors: commander has already written what it had to say.
+      if (error instanceof CommanderError) return error.exitCode;
+      const known = KNOWN_ERRORS.some((k) => error instanceof k);
+      const message = error instanceof Error ? error.message : String(error);
+      io.stderr.write(`secret-store: ${known ? message : `unexpected error: ${message}`}\n`);
+      return 1;
+    }
+  });
 }

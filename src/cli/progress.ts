@@ -3,13 +3,14 @@
  * plain line after the first batch and then at most twice a second, plus a final line.
  */
 import cliProgress from 'cli-progress';
+import { cliIo } from './cli-io.js';
 
 export interface Progress {
   update(done: number, detail?: string): void;
   stop(): void;
 }
 
-export function startProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function startProgress(label: string, total: number, stream = cliIo().stderr): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       { format: `${label} [{bar}] {percentage}% {value}/{total} {detail}`, stream, hideCursor: true },
@@ -34,11 +35,11 @@ export function startProgress(label: string, total: number, stream: NodeJS.Write
       const now = Date.now();
       if (now - lastPrinted >= 500) {
         lastPrinted = now;
-        process.stdout.write(last);
+        cliIo().stdout.write(last);
       }
     },
     stop() {
-      if (last) process.stdout.write(last);
+      if (last) cliIo().stdout.write(last);
     },
   };
 }

@@ -8,6 +8,7 @@ import { type MasterKey, PayloadCipher } from '../crypto/payload-cipher.js';
 import { prettyLogger } from '../logging/logger.js';
 import { type PassResult, type ReencryptDeps, reencryptPass } from '../rotation/reencrypt.js';
 import { CliError } from './cli-error.js';
+import { cliIo } from './cli-io.js';
 import { startProgress } from './progress.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
 
@@ -31,7 +32,7 @@ function addKeyToFile(config: ServerConfig): MasterKey {
   const current = loadKeys(keyringSource(config, false)).keys;
   const key = newMasterKey();
   writeKeyFile(config.masterKeyPath, [key, ...current]);
-  process.stdout.write(`Added master key ${key.id} to ${config.masterKeyPath}.\n`);
+  cliIo().stdout.write(`Added master key ${key.id} to ${config.masterKeyPath}.\n`);
   return key;
 }
 
@@ -74,7 +75,7 @@ export function registerRotateKey(program: Command): void {
         if (keyring.active.id !== target.id) {
           await meta.set(ACTIVE_KEY, target.id);
           keyring.activate(target.id);
-          process.stdout.write(
+          cliIo().stdout.write(
             `Activated master key ${target.id}; giving running servers ${settleSeconds}s to switch.\n`,
           );
           await sleep(settleSeconds * 1000);
@@ -103,11 +104,11 @@ async function reencryptUntilDone(deps: ReencryptDeps, batchSize: number, keyId:
         `${result.unreadable} stored value(s) open with no key of the keyring (corrupt, or sealed with a key that was removed); they were left as they are`,
       );
     }
-    process.stdout.write(
+    cliIo().stdout.write(
       `Pass ${pass}: looked at ${result.scanned}, re-sealed ${result.resealed}, ${result.raced} changed meanwhile.\n`,
     );
     if (result.resealed === 0 && result.raced === 0) {
-      process.stdout.write(
+      cliIo().stdout.write(
         `Done: everything is sealed with master key ${keyId}. Once every server has it, old keys can go: 'secret-store rotate-key --retire'.\n`,
       );
       return;
@@ -127,13 +128,13 @@ async function retire(config: ServerConfig, keyring: Keyring, deps: ReencryptDep
   }
   const retired = keyring.ids.filter((id) => id !== keyring.active.id);
   if (config.masterKey) {
-    process.stdout.write(
+    cliIo().stdout.write(
       `Nothing uses ${retired.join(', ') || 'any other key'}: remove them from SECRET_STORE_MASTER_KEY on every instance.\n`,
     );
     return;
   }
   writeKeyFile(config.masterKeyPath, [keyring.active]);
-  process.stdout.write(
+  cliIo().stdout.write(
     retired.length
       ? `Retired ${retired.join(', ')}; the key file now holds ${keyring.active.id} only.\n`
       : 'No old key to retire.\n',

@@ -3,10 +3,10 @@
  * It talks HTTP to a server through the typed client, so it obeys the same auth and scope rules as
  * any app. Payloads are printed only when asked (--reveal).
  */
-import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DEFAULT_BASE_URL, type Scope, type Secret, SecretStoreClient, SecretStoreError } from '../client/index.js';
 import { CliError } from './cli-error.js';
+import { cliIo } from './cli-io.js';
 import { parseDuration } from './durations.js';
 import { formatTable } from './keys-command.js';
 
@@ -29,11 +29,11 @@ export function parseScope(text: string): Scope {
 }
 
 function clientFrom(options: ConnectionOptions): SecretStoreClient {
-  const apiKey = options.apiKey ?? process.env.STRIPE_API_KEY;
+  const apiKey = options.apiKey ?? cliIo().env.STRIPE_API_KEY;
   if (!apiKey) throw new CliError('no API key: pass --api-key or set STRIPE_API_KEY');
   return new SecretStoreClient({
     apiKey,
-    baseUrl: options.url ?? process.env.SECRET_STORE_URL ?? DEFAULT_BASE_URL,
+    baseUrl: options.url ?? cliIo().env.SECRET_STORE_URL ?? DEFAULT_BASE_URL,
     stripeAccount: options.account,
   });
 }
@@ -66,7 +66,7 @@ const scopeText = (scope: Scope) => (scope.type === 'user' ? `user:${scope.user}
 /** A table for people; --json prints the API objects instead (see the callers). */
 function printTable(secrets: Secret[], options: { reveal?: boolean }): void {
   if (secrets.length === 0) {
-    process.stdout.write('No secrets in this scope.\n');
+    cliIo().stdout.write('No secrets in this scope.\n');
     return;
   }
   const rows = secrets.map((s) => ({
@@ -77,11 +77,11 @@ function printTable(secrets: Secret[], options: { reveal?: boolean }): void {
     id: s.id,
     ...(options.reveal ? { payload: s.payload ?? '' } : {}),
   }));
-  process.stdout.write(formatTable(rows));
+  cliIo().stdout.write(formatTable(rows));
 }
 
 const printOne = (secret: Secret, options: ConnectionOptions & { reveal?: boolean }) => {
-  if (options.json) process.stdout.write(`${JSON.stringify(secret, null, 2)}\n`);
+  if (options.json) cliIo().stdout.write(`${JSON.stringify(secret, null, 2)}\n`);
   else printTable([secret], options);
 };
 
@@ -96,7 +96,7 @@ function withConnection(command: Command): Command {
 const scopeOption = () => new Option('--scope <scope>', "'account' or 'user:<user id>'").makeOptionMandatory();
 
 function readStdin(): string {
-  const text = readFileSync(0, 'utf8');
+  const text = cliIo().readStdin();
   return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
@@ -180,7 +180,7 @@ export function registerSecrets(program: Command): void {
           if (found.length >= limit) break;
         }
       });
-      if (options.json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+      if (options.json) cliIo().stdout.write(`${JSON.stringify(found, null, 2)}\n`);
       else printTable(found, options);
     });
 
@@ -193,7 +193,7 @@ export function registerSecrets(program: Command): void {
       const client = clientFrom(options);
       const scope = parseScope(options.scope);
       const deleted = await calling(() => client.secrets.deleteWhere({ name, scope }));
-      if (options.json) process.stdout.write(`${JSON.stringify(deleted, null, 2)}\n`);
-      else process.stdout.write(`Deleted ${deleted.name} (${scopeText(deleted.scope)}, ${deleted.id}).\n`);
+      if (options.json) cliIo().stdout.write(`${JSON.stringify(deleted, null, 2)}\n`);
+      else cliIo().stdout.write(`Deleted ${deleted.name} (${scopeText(deleted.scope)}, ${deleted.id}).\n`);
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolveServerConfig, type ServerConfig } from '../config/server-config.js';
 import type { LogFormat } from '../logging/logger.js';
 import type { RunningServer } from '../server/start-server.js';
+import { cliIo } from './cli-io.js';
 
 const authModeText = (config: ServerConfig) =>
   config.emulator
@@ -60,7 +61,7 @@ export function registerServe(program: Command): void {
           dashboard: options.dashboard === false ? false : undefined,
           dbPreparedStatements: options.dbPreparedStatements === false ? false : undefined,
         },
-        process.env,
+        cliIo().env,
       );
       const [{ createLogger }, { startServer }] = await Promise.all([
         import('../logging/logger.js'),

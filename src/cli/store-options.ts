@@ -2,6 +2,7 @@
 import { type Command, Option } from 'commander';
 import type { Stores } from '../app/compose.js';
 import { resolveServerConfig, type ServerConfig } from '../config/server-config.js';
+import { cliIo } from './cli-io.js';
 
 export interface StoreOptions {
   dataDir?: string;
@@ -18,7 +19,7 @@ export function addStoreOptions(command: Command): Command {
 export const storeConfig = (options: StoreOptions): ServerConfig =>
   resolveServerConfig(
     { dataDir: options.dataDir, databaseUrl: options.databaseUrl, masterKeyFile: options.masterKeyFile },
-    process.env,
+    cliIo().env,
   );
 
 /** Opens (and migrates) the configured database for the length of `fn`. */

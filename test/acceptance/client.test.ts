@@ -15,8 +15,9 @@ import {
   SecretStoreClient,
 } from '../../src/client/index.js';
 import { type Answer, type FakeServer, sampleSecret, startFakeServer } from '../support/fake-server.js';
+import { serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
-import { freePort, ROOT, serverForFile } from '../support/server-process.js';
+import { freePort, ROOT } from '../support/server-process.js';
 
 const server = serverForFile();
 
@@ -45,7 +46,7 @@ describe('SecretStoreClient against a running server', () => {
   });
 
   it('sets expiry, and acts on a connected account from config or per call', async () => {
-    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    const expiresAt = server.clock.now() + 3600;
     const onAccount = clientFor('sk_test_client2', { stripeAccount: 'acct_Conn1' });
     const created = await onAccount.secrets.create({ name: 'e', payload: 'p', scope: { type: 'account' }, expiresAt });
     expect(created.expires_at).toBe(expiresAt);

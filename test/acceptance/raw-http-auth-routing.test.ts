@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call, expectApiError, expectOk } from '../support/api-assertions.js';
-import { bearer, serverForFile } from '../support/server-process.js';
+import { bearer, serverForFile } from '../support/in-process-server.js';
 
 const server = serverForFile();
 

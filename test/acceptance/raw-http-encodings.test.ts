@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call, exchangeRaw, expectApiError, expectOk } from '../support/api-assertions.js';
+import { bearer, form, serverForFile } from '../support/in-process-server.js';
 import { rawRequest } from '../support/raw-http.js';
-import { bearer, form, serverForFile } from '../support/server-process.js';
 
 const server = serverForFile();
 

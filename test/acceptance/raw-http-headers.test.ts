@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call, expectApiError, expectOk, REQUEST_ID } from '../support/api-assertions.js';
+import type { RawResponse } from '../support/in-process-server.js';
+import { bearer, form, serverForFile } from '../support/in-process-server.js';
 import { rawRequest, sendRaw } from '../support/raw-http.js';
-import type { RawResponse } from '../support/server-process.js';
-import { bearer, form, serverForFile } from '../support/server-process.js';
 
 const DEFAULT_VERSION = '2026-10-28.endive';
 

@@ -10,8 +10,8 @@ import { parseForm } from '../../src/http/form-params.js';
 import { fingerprintOf, recordOwner } from '../../src/http/idempotency-guard.js';
 import { emulatedPlatformOf, emulatorPrincipal } from '../../src/keys/api-keys.js';
 import { call, exchangeRaw, expectApiError, expectOk } from '../support/api-assertions.js';
+import { bearer, form, serverForFile } from '../support/in-process-server.js';
 import { rawRequest } from '../support/raw-http.js';
-import { bearer, form, serverForFile } from '../support/server-process.js';
 
 const server = serverForFile();
 
@@ -36,7 +36,7 @@ const listNames = async (key: string, headers: Record<string, string> = {}) =>
 async function insertInFlight(apiKey: string, idemKey: string, body: string): Promise<void> {
   const platform = emulatedPlatformOf(apiKey);
   const params = parseForm(body, 'request body', { maxParams: 256, maxDepth: 4 });
-  const now = Math.floor(Date.now() / 1000);
+  const now = server.clock.now();
   const row = [
     recordOwner(emulatorPrincipal(apiKey)),
     idemKey,

@@ -1,15 +1,15 @@
 /**
  * expires_at through stripe-node: the bounds (in the future, at most 100 years ahead), and a secret
  * past its expiry behaving as deleted: find and deleteWhere are 404s, list leaves it out, it no
- * longer counts toward the cap, and its name can be set again. The expiring secrets share one short
- * wait (set up in beforeAll), so the file sleeps about 2-3 seconds once.
+ * longer counts toward the cap, and its name can be set again. Time passes by moving the server's
+ * clock (the in-process harness), so expiry is checked to the second without waiting.
  */
 import type Stripe from 'stripe';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noSuchSecret } from '../support/api-assertions.js';
+import { serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
-import { expectStripeError, freshKey, nowSeconds, ResponseAudit, type Secret, sleepUntil } from '../support/sdk.js';
-import { serverForFile } from '../support/server-process.js';
+import { expectStripeError, freshKey, ResponseAudit, type Secret } from '../support/sdk.js';
 
 const server = serverForFile();
 const audit = new ResponseAudit();
@@ -20,11 +20,14 @@ afterEach(() => {
 const ACCOUNT = { type: 'account' } as const;
 const client = (label: string): Stripe => audit.client(server, freshKey(label));
 const HUNDRED_YEARS = 100 * 365 * 24 * 60 * 60;
+/** The server's "at most 100 years ahead", leap days included. */
+const MAX_AHEAD = 100 * 366 * 24 * 60 * 60;
+const now = () => server.clock.now();
 
 describe('expires_at bounds', () => {
   it('refuses a time in the past, and the current second', async () => {
     const stripe = client('past');
-    for (const expiresAt of [nowSeconds() - 3600, nowSeconds() - 1, nowSeconds(), 1]) {
+    for (const expiresAt of [now() - 3600, now() - 1, now(), 1]) {
       await expectStripeError(
         stripe.apps.secrets.create({ name: 'p', payload: 'p', scope: ACCOUNT, expires_at: expiresAt }),
         {
@@ -40,7 +43,7 @@ describe('expires_at bounds', () => {
 
   it('refuses a time more than 100 years ahead', async () => {
     const stripe = client('far');
-    for (const expiresAt of [nowSeconds() + 101 * 366 * 24 * 3600, nowSeconds() + 200 * 365 * 24 * 3600]) {
+    for (const expiresAt of [now() + MAX_AHEAD + 1, now() + 101 * 366 * 24 * 3600, now() + 200 * 365 * 24 * 3600]) {
       const err = await expectStripeError(
         stripe.apps.secrets.create({ name: 'f', payload: 'p', scope: ACCOUNT, expires_at: expiresAt }),
         { type: 'StripeInvalidRequestError', statusCode: 400, code: 'parameter_invalid_integer', param: 'expires_at' },
@@ -50,10 +53,10 @@ describe('expires_at bounds', () => {
     await expectStripeError(stripe.apps.secrets.find({ name: 'f', scope: ACCOUNT }), noSuchSecret('f'));
   });
 
-  it('accepts a time a few seconds ahead and one just under 100 years ahead', async () => {
+  it('accepts the next second, and a time just under and exactly at the 100 years', async () => {
     const stripe = client('bounds_ok');
-    const near = nowSeconds() + 60;
-    const far = nowSeconds() + HUNDRED_YEARS - 24 * 3600;
+    const near = now() + 1;
+    const far = now() + HUNDRED_YEARS - 24 * 3600;
     const a = await stripe.apps.secrets.create({ name: 'near', payload: 'p', scope: ACCOUNT, expires_at: near });
     assertMatchesSchema('create', a);
     expect(a.expires_at).toBe(near);
@@ -63,6 +66,13 @@ describe('expires_at bounds', () => {
     const found = await stripe.apps.secrets.find({ name: 'far', scope: ACCOUNT });
     assertMatchesSchema('find', found);
     expect(found.expires_at).toBe(far);
+    const edge = await stripe.apps.secrets.create({
+      name: 'edge',
+      payload: 'p',
+      scope: ACCOUNT,
+      expires_at: now() + MAX_AHEAD,
+    });
+    expect(edge.expires_at).toBe(now() + MAX_AHEAD);
   });
 });
 
@@ -87,13 +97,12 @@ describe('a secret past its expires_at', () => {
 
   beforeAll(async () => {
     const s = (key: string) => audit.client(server, key);
-    // The permanent secrets come first, so the expiring ones are created just before the clock starts.
     for (let i = 0; i < 9; i++) {
       await s(keys.cap).apps.secrets.create({ name: `keep${i}`, payload: 'p', scope: ACCOUNT });
     }
     await s(keys.list).apps.secrets.create({ name: 'stays', payload: 'p', scope: ACCOUNT });
 
-    const expiresAt = nowSeconds() + 2;
+    const expiresAt = now() + 2;
     const expiring = { name: 'short-lived', payload: 'temporary', scope: ACCOUNT, expires_at: expiresAt };
     before.expiring = await s(keys.find).apps.secrets.create(expiring);
     await s(keys.list).apps.secrets.create(expiring);
@@ -108,7 +117,8 @@ describe('a secret past its expires_at', () => {
       scope: ACCOUNT,
     });
 
-    // Before the expiry: findable, listed, and counted toward the cap.
+    // In the last second before the expiry: findable, listed, and counted toward the cap.
+    server.clock.advance(1);
     before.found = await s(keys.find).apps.secrets.find({ name: 'short-lived', scope: ACCOUNT, expand: ['payload'] });
     before.listed = (await s(keys.list).apps.secrets.list({ scope: ACCOUNT })).data.map((x) => x.name);
     try {
@@ -116,10 +126,8 @@ describe('a secret past its expires_at', () => {
     } catch (error) {
       before.capRefused = error as Stripe.errors.StripeError;
     }
-    // Everything above must have happened while the secrets were alive.
-    expect(nowSeconds()).toBeLessThan(expiresAt);
-
-    await sleepUntil(expiresAt, 500);
+    // From its expires_at on, a secret is gone.
+    server.clock.advance(expiresAt - now());
   });
 
   it('was an ordinary secret before it expired', () => {

@@ -8,9 +8,9 @@
 import { connect, createServer, type Socket } from 'node:net';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createKey, serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { expectStripeError, freshKey, ResponseAudit, type Secret } from '../support/sdk.js';
-import { createKey, serverForFile } from '../support/server-process.js';
 
 const server = serverForFile();
 const audit = new ResponseAudit();

@@ -6,9 +6,10 @@
 import type Stripe from 'stripe';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noSuchSecret } from '../support/api-assertions.js';
+import { cli } from '../support/cli.js';
+import { createKey, serverForFile, storeArgs } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { expectStripeError, freshKey, ResponseAudit, SECRET_ID } from '../support/sdk.js';
-import { createKey, runCli, serverForFile, storeArgs } from '../support/server-process.js';
 
 const server = serverForFile();
 const audit = new ResponseAudit();
@@ -233,12 +234,12 @@ describe('a revoked key', () => {
     const created = await stripe.apps.secrets.create({ name: 'survives', payload: 'still here', scope: ACCOUNT });
     assertMatchesSchema('create', created);
 
-    const listed = await runCli(['keys', 'list', '--json', ...storeArgs(server)]);
+    const listed = await cli(['keys', 'list', '--json', ...storeArgs(server)]);
     expect(listed.code, listed.stderr).toBe(0);
     const rows = JSON.parse(listed.stdout) as Array<{ id: string; platform: string; key: string; status: string }>;
     const doomedRow = rows.find((r) => r.platform === 'acct_Revoke1' && r.key.endsWith(doomed.slice(-4)));
     expect(doomedRow).toBeDefined();
-    const revoked = await runCli(['keys', 'revoke', doomedRow?.id ?? '', ...storeArgs(server)]);
+    const revoked = await cli(['keys', 'revoke', doomedRow?.id ?? '', ...storeArgs(server)]);
     expect(revoked.code, revoked.stderr).toBe(0);
 
     // The same client object, whose earlier request succeeded.

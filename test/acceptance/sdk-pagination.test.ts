@@ -4,11 +4,11 @@
  */
 import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessHandle, removeDir, startInProcess } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { expectStripeError, freshKey, ResponseAudit, type Secret } from '../support/sdk.js';
-import { removeDir, type ServerHandle, startServer } from '../support/server-process.js';
 
-let server: ServerHandle;
+let server: InProcessHandle;
 const audit = new ResponseAudit();
 afterEach(() => {
   audit.verify();
@@ -24,7 +24,7 @@ let otherScopeId: string;
 let otherKeyId: string;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startInProcess();
   stripe = audit.client(server, freshKey('pager'));
   for (let i = 0; i < 10; i++) {
     const secret = await stripe.apps.secrets.create({ name: `s${i}`, payload: `payload-${i}`, scope: ACCOUNT });

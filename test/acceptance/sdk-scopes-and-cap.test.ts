@@ -5,9 +5,9 @@
  */
 import type Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { expectStripeError, freshKey, ResponseAudit } from '../support/sdk.js';
-import { serverForFile } from '../support/server-process.js';
 
 const server = serverForFile();
 const audit = new ResponseAudit();

@@ -5,9 +5,9 @@
  */
 import type Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
-import { expectStripeError, freshKey, nowSeconds, REQUEST_ID, ResponseAudit, SECRET_ID } from '../support/sdk.js';
-import { serverForFile } from '../support/server-process.js';
+import { expectStripeError, freshKey, REQUEST_ID, ResponseAudit, SECRET_ID } from '../support/sdk.js';
 
 const server = serverForFile();
 const audit = new ResponseAudit();
@@ -21,14 +21,12 @@ const client = (label: string): Stripe => audit.client(server, freshKey(label));
 describe('create', () => {
   it('returns an apps.secret without its payload', async () => {
     const stripe = client('create');
-    const before = nowSeconds();
     const created = await stripe.apps.secrets.create({ name: 'api-key', payload: 's3cr3t', scope: ACCOUNT });
-    const after = nowSeconds();
     assertMatchesSchema('create', created);
     expect(created.id).toMatch(SECRET_ID);
     expect(created.object).toBe('apps.secret');
-    expect(created.created).toBeGreaterThanOrEqual(before - 1);
-    expect(created.created).toBeLessThanOrEqual(after + 1);
+    // The server's clock stands still until the test moves it: `created` is exactly its time.
+    expect(created.created).toBe(server.clock.now());
     expect(created.expires_at).toBeNull();
     expect(created.livemode).toBe(false);
     expect(created.name).toBe('api-key');
@@ -65,7 +63,7 @@ describe('create', () => {
 
   it('echoes expires_at when one is given', async () => {
     const stripe = client('create_expiry');
-    const expiresAt = nowSeconds() + 3600;
+    const expiresAt = server.clock.now() + 3600;
     const created = await stripe.apps.secrets.create({
       name: 'soon',
       payload: 'p',
@@ -193,7 +191,7 @@ describe('replace (the same name and scope again)', () => {
 
   it('clears an earlier expires_at when the replacing request omits it (G1)', async () => {
     const stripe = client('replace_expiry');
-    const expiresAt = nowSeconds() + 3600;
+    const expiresAt = server.clock.now() + 3600;
     const first = await stripe.apps.secrets.create({ name: 'e', payload: '1', scope: ACCOUNT, expires_at: expiresAt });
     assertMatchesSchema('create', first);
     expect(first.expires_at).toBe(expiresAt);
@@ -209,7 +207,7 @@ describe('replace (the same name and scope again)', () => {
     const stripe = client('replace_expiry2');
     const first = await stripe.apps.secrets.create({ name: 'e', payload: '1', scope: ACCOUNT });
     assertMatchesSchema('create', first);
-    const expiresAt = nowSeconds() + 7200;
+    const expiresAt = server.clock.now() + 7200;
     const second = await stripe.apps.secrets.create({ name: 'e', payload: '2', scope: ACCOUNT, expires_at: expiresAt });
     assertMatchesSchema('create', second);
     expect(second.expires_at).toBe(expiresAt);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
-import { serverForFile } from '../support/server-process.js';
 
 const server = serverForFile();
 

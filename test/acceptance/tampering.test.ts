@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { serverForFile } from '../support/server-process.js';
+import { serverForFile } from '../support/in-process-server.js';
 
 const server = serverForFile({ engine: 'sqlite' });
 

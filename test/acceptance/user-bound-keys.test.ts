@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, removeDir, type ServerHandle, startServer, tempDir } from '../support/server-process.js';
+import { createKey, type InProcessHandle, removeDir, startInProcess, tempDir } from '../support/in-process-server.js';
 
-let server: ServerHandle;
+let server: InProcessHandle;
 let dataDir: string;
 let platformKey: string;
 let userKey: string;
 
 beforeAll(async () => {
   dataDir = tempDir();
-  server = await startServer({ dataDir });
+  server = await startInProcess({ dataDir });
   platformKey = await createKey(server, ['--mode', 'test', '--account', 'acct_Bound1']);
   userKey = await createKey(server, ['--mode', 'test', '--account', 'acct_Bound1', '--user', 'usr_Alice']);
 });

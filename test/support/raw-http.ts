@@ -75,3 +75,74 @@ export function rawRequest(
   head.push(Buffer.from(`Content-Length: ${bodyBytes.length}\r\n\r\n`));
   return Buffer.concat([...head, bodyBytes]);
 }
+
+export interface UploadReply {
+  readonly reply: RawReply;
+  /** The socket error the upload ran into (EPIPE, ECONNRESET), if any. */
+  readonly errorCode: string | undefined;
+  /** Whether the whole answer (head and Content-Length bytes of body) was in before that error. */
+  readonly answeredBeforeError: boolean;
+}
+
+/** Whether `bytes` hold a complete HTTP answer with a Content-Length body. */
+export function isCompleteAnswer(bytes: Buffer): boolean {
+  const split = bytes.indexOf('\r\n\r\n');
+  if (split === -1) return false;
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(bytes.subarray(0, split).toString('latin1'));
+  return length !== null && bytes.length - (split + 4) >= Number(length[1]);
+}
+
+/**
+ * Sends `request` while reading whatever the server answers, and reports how the upload ended. A
+ * server may answer and close before a large upload is done (a 413): the upload then fails with
+ * EPIPE or ECONNRESET, and what matters is whether the whole answer came first.
+ *
+ * The request goes to the socket in one call, before the server can have answered: what does not
+ * fit into the kernel's buffer is written by libuv, which reads a readable socket before it writes
+ * to it. A write issued from JavaScript after the server closed would fail before the answer
+ * already waiting in the kernel was read, and the socket would be destroyed with it unread (that is
+ * how fetch lost the 413: `write EPIPE`).
+ */
+export function uploadRaw(port: number, request: Buffer, timeoutMs = 10_000): Promise<UploadReply> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let errorCode: string | undefined;
+    let answeredBeforeError = false;
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      errorCode ??= error.code ?? error.message;
+      answeredBeforeError = isCompleteAnswer(Buffer.concat(chunks));
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ reply: parseReply(Buffer.concat(chunks)), errorCode, answeredBeforeError });
+    });
+    socket.end(request);
+  });
+}
+
+/**
+ * Sends `request` and then nothing more, without closing the sending side: for a server that must
+ * answer a request it will not read to the end. Resolves with what arrived once the server closed.
+ */
+export function sendAndHold(port: number, request: Buffer, timeoutMs = 10_000): Promise<UploadReply> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let errorCode: string | undefined;
+    let answeredBeforeError = false;
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      errorCode ??= error.code ?? error.message;
+      answeredBeforeError = isCompleteAnswer(Buffer.concat(chunks));
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ reply: parseReply(Buffer.concat(chunks)), errorCode, answeredBeforeError });
+    });
+    socket.write(request);
+  });
+}

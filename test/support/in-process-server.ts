@@ -1,0 +1,132 @@
+/**
+ * Serves the real server (startServer: real SQLite or PostgreSQL, real cipher, real audit) on port 0
+ * inside the test process, with a clock the test moves. The handle has the shape of the spawned
+ * harness (server-process.ts), so a suite moves over by swapping its import; time-dependent suites
+ * use `clock` instead of waiting for the wall clock.
+ */
+import { Writable } from 'node:stream';
+import Stripe from 'stripe';
+import { afterAll, beforeAll } from 'vitest';
+import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../../src/config/server-config.js';
+import { jsonLogger } from '../../src/logging/logger.js';
+import { type RunningServer, startServer } from '../../src/server/start-server.js';
+import { createSchema, type TestSchema, testEngine } from './postgres.js';
+import { removeDir, tempDir } from './server-process.js';
+
+export { createKey, storeArgs } from './cli.js';
+export { bearer, form, type RawResponse, raw, removeDir, tempDir } from './server-process.js';
+
+/** The server's time, frozen until the test moves it: requests see exactly what the test computed. */
+export interface TestClock {
+  /** Unix seconds, as the server sees them. */
+  now(): number;
+  /** Milliseconds since the epoch: what the server's clock function returns. */
+  nowMs(): number;
+  advance(seconds: number): void;
+}
+
+export interface InProcessHandle {
+  readonly port: number;
+  readonly url: string;
+  readonly dataDir: string;
+  /** The PostgreSQL URL the server uses, when it runs on PostgreSQL. */
+  readonly databaseUrl: string | undefined;
+  readonly config: ServerConfig;
+  readonly clock: TestClock;
+  /** Every log line the server wrote so far (JSON lines, as `--log-format json` writes them). */
+  output(): string;
+  /** An official stripe-node client pointed at this server. */
+  stripe(key?: string, config?: Stripe.StripeConfig): Stripe;
+  stop(): Promise<void>;
+}
+
+export interface InProcessOptions {
+  readonly dataDir?: string;
+  /** Defaults to the engine of the vitest project (SQLite, or PostgreSQL in a fresh schema). */
+  readonly engine?: 'sqlite' | 'postgres';
+  /** A PostgreSQL URL to share between servers. */
+  readonly databaseUrl?: string;
+  /** Options as `serve` flags give them (e.g. `{ rateLimit: true }`). */
+  readonly config?: ServerConfigInput;
+  /** Environment variables as `serve` reads them (e.g. SECRET_STORE_MAX_HEADER_BYTES). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function createTestClock(startMs = Date.now()): TestClock {
+  // Whole seconds: the API speaks seconds, so tests compare with `now()` exactly.
+  let ms = Math.floor(startMs / 1000) * 1000;
+  return {
+    now: () => Math.floor(ms / 1000),
+    nowMs: () => ms,
+    advance(seconds) {
+      ms += seconds * 1000;
+    },
+  };
+}
+
+class MemoryLines extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessHandle> {
+  const dataDir = options.dataDir ?? tempDir();
+  let schema: TestSchema | undefined;
+  let databaseUrl = options.databaseUrl;
+  if (!databaseUrl && (options.engine ?? testEngine()) === 'postgres') {
+    schema = await createSchema('srv');
+    databaseUrl = schema.url;
+  }
+  const config = resolveServerConfig({ ...options.config, port: 0, dataDir, databaseUrl }, options.env ?? {});
+  const lines = new MemoryLines();
+  const clock = createTestClock();
+  let running: RunningServer;
+  try {
+    running = await startServer(config, jsonLogger(lines), { clock: clock.nowMs });
+  } catch (error) {
+    await schema?.drop();
+    throw error;
+  }
+  const port = Number(new URL(running.url).port);
+  return {
+    port,
+    url: running.url,
+    dataDir,
+    databaseUrl,
+    config,
+    clock,
+    output: () => lines.text,
+    stripe: (key = 'sk_test_123', stripeConfig = {}) =>
+      new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', ...stripeConfig }),
+    async stop() {
+      await running.close();
+      await schema?.drop();
+      schema = undefined;
+    },
+  };
+}
+
+/**
+ * One in-process server for a whole test file: started in beforeAll, stopped (and its data removed)
+ * in afterAll. The returned handle forwards to the running server.
+ */
+export function serverForFile(options: InProcessOptions = {}): InProcessHandle {
+  let handle: InProcessHandle | undefined;
+  beforeAll(async () => {
+    handle = await startInProcess(options);
+  });
+  afterAll(async () => {
+    await handle?.stop();
+    if (handle && !options.dataDir) removeDir(handle.dataDir);
+  });
+  return new Proxy({} as InProcessHandle, {
+    get(_, property) {
+      if (!handle) throw new Error('the server of this file starts in beforeAll');
+      const value = (handle as unknown as Record<string | symbol, unknown>)[property];
+      return typeof value === 'function' ? value.bind(handle) : value;
+    },
+  });
+}
