@@ -19,6 +19,7 @@ const ON_BOTH_ENGINES = [
   'test/acceptance/user-bound-keys.test.ts',
   'test/reliability/crash-safety.test.ts',
   'test/reliability/isolation.test.ts',
+  'test/reliability/unit-of-work.test.ts',
 ];
 
 export default defineConfig({
