@@ -123,9 +123,13 @@ export function buildApp(deps: AppDeps): App {
       record.code = error.code;
       record.replayed = false;
       await recordRefusal(context);
-      // An unread request body would be parsed as the next request on a kept-alive connection; the
-      // answer goes out first, then the connection closes.
-      if (!req.complete) headers.Connection = 'close';
+      // An unread request body would be parsed as the next request on a kept-alive connection: the
+      // answer goes out first, then the connection closes. Until then what arrives of the body is
+      // thrown away as it comes, so a crowd of refused uploads holds no memory.
+      if (!req.complete) {
+        headers.Connection = 'close';
+        req.resume();
+      }
       renderError(res, error, headers);
     }
     deps.onRequest?.(record);
