@@ -20,6 +20,7 @@ const ON_BOTH_ENGINES = [
   'test/reliability/crash-safety.test.ts',
   'test/reliability/isolation.test.ts',
   'test/reliability/unit-of-work.test.ts',
+  'test/reliability/crash-audit.test.ts',
 ];
 
 export default defineConfig({
