@@ -63,7 +63,7 @@ export const errors = {
       404,
     ),
 
-  // Authentication (fact 43). stripe-node raises StripeAuthenticationError for any 401.
+  // Authentication. stripe-node raises StripeAuthenticationError for any 401.
   missingApiKey: () =>
     invalid(
       'api_key_missing',
@@ -188,7 +188,7 @@ export const errors = {
   expiresAtTooFar: () =>
     invalid('parameter_invalid_integer', 'Invalid expires_at: must be at most 100 years in the future.', 'expires_at'),
 
-  // Idempotency (fact 45)
+  // Idempotency (README, "Idempotency")
   idempotencyKeyInvalid: (max: number) =>
     invalid('idempotency_key_invalid', `Invalid Idempotency-Key: it must be 1 to ${max} printable ASCII characters.`),
   idempotencyMismatch: (key: string) =>
@@ -208,7 +208,7 @@ export const errors = {
       shouldRetry: true,
     }),
 
-  // Rate limiting (fact 49). stripe-node raises StripeRateLimitError for a 429 and does not retry it.
+  // Rate limiting. stripe-node raises StripeRateLimitError for a 429 and does not retry it.
   rateLimited: (limit: number, livemode: boolean) =>
     invalid(
       'rate_limit',

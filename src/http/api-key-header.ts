@@ -1,4 +1,4 @@
-/** Takes the API key out of the Authorization header (fact 43): Bearer, or Basic with the key as user. */
+/** Takes the API key out of the Authorization header (README, "API keys and the two authentication modes"): Bearer, or Basic with the key as user. */
 import { errors } from '../errors/api-error.js';
 import { API_KEY_PATTERN } from '../keys/api-keys.js';
 

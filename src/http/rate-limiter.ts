@@ -1,5 +1,5 @@
 /**
- * Optional rate limiting modelled on Stripe's basic limiter (fact 49): a token bucket per platform
+ * Optional rate limiting modelled on Stripe's basic limiter (README, "Retries and limits"): a token bucket per platform
  * account and mode, refilled at N requests per second with a burst of N. It is per server instance
  * (instances behind a load balancer each allow N). Off by default: emulator users want speed.
  */

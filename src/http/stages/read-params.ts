@@ -50,7 +50,7 @@ const queryText = (rawQuery: string): string =>
 function parseParams(rawQuery: string, body: Buffer | undefined, limits: FormLimits): FormObject {
   const state = { params: newFormObject(), count: 0 };
   parseFormInto(state, queryText(rawQuery), 'query string', limits);
-  // POST parameters may also arrive in the query (README, "Parameters"); the body wins on a clash.
+  // Stripe also reads POST parameters from the query string; the body wins on a clash.
   if (body && body.length > 0) parseFormInto(state, decodeUtf8(body, 'request body'), 'request body', limits);
   return finishForm(state);
 }
