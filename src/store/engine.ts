@@ -34,8 +34,27 @@ export interface AppendColumn {
 /** Appends `rows`, each a value per column in the order the appender was made with. */
 export type AppendRows = (rows: ReadonlyArray<readonly unknown[]>) => Promise<void>;
 
+/**
+ * What the schema needs to know of an engine, asked instead of its name: the migrations write one
+ * schema from these.
+ */
+export interface EngineCapabilities {
+  /** The column type of byte strings. */
+  readonly bytesType: 'blob' | 'bytea';
+  /** An integer primary key the database numbers itself: the type, and whether it needs AUTOINCREMENT. */
+  readonly autoIncrementKey: { readonly type: 'integer' | 'bigserial'; readonly autoIncrement: boolean };
+  /** The collation that orders text byte by byte, where the default collation does not. */
+  readonly bytewiseCollation?: string;
+  /**
+   * The index method for equality lookups on text of any length, where the default btree cannot
+   * hold long values (PostgreSQL's refuses index rows over 2,704 bytes).
+   */
+  readonly longTextIndexMethod?: 'hash';
+}
+
 export interface StoreEngine {
   readonly kind: EngineKind;
+  readonly capabilities: EngineCapabilities;
   readonly db: Db;
   /** A short description for the startup line, never containing a password. */
   readonly description: string;
@@ -332,6 +351,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   runDirectly(db, statementRunner(withStatementCache(reader), true));
   return {
     kind: 'sqlite',
+    capabilities: { bytesType: 'blob', autoIncrementKey: { type: 'integer', autoIncrement: true } },
     db,
     description: `sqlite ${options.file}`,
     writeTransaction: new GroupCommit(db, walSync, writer).run,
@@ -421,6 +441,12 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     `select pg_advisory_xact_lock(hashtextextended(${postgres.escapeLiteral(lockKey)}, 0))`;
   return {
     kind: 'postgres',
+    capabilities: {
+      bytesType: 'bytea',
+      autoIncrementKey: { type: 'bigserial', autoIncrement: false },
+      bytewiseCollation: 'C',
+      longTextIndexMethod: 'hash',
+    },
     db,
     migrationSchema,
     description: `postgres ${redactUrl(options.url)}`,
