@@ -19,6 +19,7 @@ import {
   sql,
 } from 'kysely';
 import type pg from 'pg';
+import { redactDatabaseUrl } from './database-url.js';
 import { type DirectRunner, isPreparedSql, runDirectly } from './prepared-query.js';
 import type { Database, Db } from './schema.js';
 import { translateDriverError } from './store-errors.js';
@@ -449,7 +450,7 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     },
     db,
     migrationSchema,
-    description: `postgres ${redactUrl(options.url)}`,
+    description: `postgres ${redactDatabaseUrl(options.url)}`,
     appender: (table, columns) => {
       const id = postgres.escapeIdentifier;
       const text =
@@ -549,17 +550,6 @@ function translatingPool(pool: pg.Pool, names: StatementNames | undefined): Post
     },
     end: () => pool.end(),
   };
-}
-
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://(unparseable url)';
-  }
 }
 
 /** "No such table" on either engine: PostgreSQL's undefined_table, SQLite's message. */
