@@ -578,7 +578,13 @@ try {
       {
         label: 'postgres',
         open: () =>
-          openPostgres({ url: url.toString(), poolSize: 10, statementTimeoutMs: 30_000, connectTimeoutMs: 5000 }),
+          openPostgres({
+            url: url.toString(),
+            poolSize: 10,
+            statementTimeoutMs: 30_000,
+            queryTimeoutMs: 35_000,
+            connectTimeoutMs: 5000,
+          }),
         serverArgs: ['--data-dir', join(tmp, 'pg'), '--database-url', url.toString()],
         size: async () =>
           Number(

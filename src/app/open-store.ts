@@ -16,6 +16,7 @@ export type StoreConfig = Pick<
   | 'databaseUrl'
   | 'dbPoolSize'
   | 'dbStatementTimeoutMs'
+  | 'dbQueryTimeoutMs'
   | 'dbConnectTimeoutMs'
   | 'dbPreparedStatements'
   | 'migrate'
@@ -28,6 +29,7 @@ export function openEngine(config: Omit<StoreConfig, 'migrate'>): Promise<StoreE
         url: config.databaseUrl,
         poolSize: config.dbPoolSize,
         statementTimeoutMs: config.dbStatementTimeoutMs,
+        queryTimeoutMs: config.dbQueryTimeoutMs,
         connectTimeoutMs: config.dbConnectTimeoutMs,
         preparedStatements: config.dbPreparedStatements,
       })

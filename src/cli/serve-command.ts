@@ -26,6 +26,8 @@ interface ServeOptions {
   migrate?: boolean;
   dbPoolSize?: string;
   dbStatementTimeoutMs?: string;
+  dbQueryTimeoutMs?: string;
+  dbConnectTimeoutMs?: string;
   dbPreparedStatements?: boolean;
 }
 
@@ -42,7 +44,12 @@ export function registerServe(program: Command): void {
     .option('--database-url <url>', 'postgres://... to use PostgreSQL instead of SQLite (env DATABASE_URL)')
     .option('--no-migrate', 'do not run migrations at start; refuse to start if the schema is behind')
     .option('--db-pool-size <n>', 'PostgreSQL connections per instance (default 10)')
-    .option('--db-statement-timeout-ms <ms>', 'PostgreSQL statement timeout (default 5000)')
+    .option('--db-statement-timeout-ms <ms>', 'PostgreSQL cancels a statement running longer (default 5000)')
+    .option(
+      '--db-query-timeout-ms <ms>',
+      'give up on a statement PostgreSQL leaves unanswered this long (default 6000)',
+    )
+    .option('--db-connect-timeout-ms <ms>', 'wait this long at most for a PostgreSQL connection (default 3000)')
     .option('--no-db-prepared-statements', 'no named prepared statements (for PgBouncer before 1.21)')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (default: off)')

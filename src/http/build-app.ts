@@ -10,6 +10,7 @@ import type { KeyAuthority } from '../keys/api-keys.js';
 import type { Logger } from '../logging/logger.js';
 import { newRequestRecord, type RequestRecord } from '../logging/request-record.js';
 import type { SecretsService } from '../secrets/secrets-service.js';
+import { StoreUnavailableError } from '../store/store-errors.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
 import { type DashboardAssets, isDashboardPath, serveDashboardAsset } from './dashboard.js';
 import type { AnyEndpoint } from './endpoint.js';
@@ -81,18 +82,21 @@ export function buildApp(deps: AppDeps): App {
 
   /**
    * A refused audited request (403, a reused idempotency key, a failed unit of work) is recorded
-   * too, on a best-effort basis: it changed nothing and revealed nothing.
+   * too, on a best-effort basis: it changed nothing and revealed nothing. When it was refused
+   * because the database could not serve it, the answer does not wait for the row: that wait would
+   * be on the same database, and a request's wait on it is bounded (README, "Operations").
    */
-  async function recordRefusal(context: RequestContext): Promise<void> {
+  async function recordRefusal(context: RequestContext, thrown: unknown): Promise<void> {
     if (context.audited || context.record.target === undefined || !context.isAudited) return;
-    try {
-      await deps.audit.record(auditEntryOf(context.record, Math.floor(deps.clock() / 1000)));
-    } catch (error) {
-      logger.error('could not write the audit log', {
-        request_id: context.record.requestId,
-        error: error instanceof Error ? error.message : String(error),
+    const recorded = deps.audit
+      .record(auditEntryOf(context.record, Math.floor(deps.clock() / 1000)))
+      .catch((error: unknown) => {
+        logger.error('could not write the audit log', {
+          request_id: context.record.requestId,
+          error: error instanceof Error ? error.message : String(error),
+        });
       });
-    }
+    if (!(thrown instanceof StoreUnavailableError)) await recorded;
   }
 
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -122,7 +126,7 @@ export function buildApp(deps: AppDeps): App {
       record.status = error.status;
       record.code = error.code;
       record.replayed = false;
-      await recordRefusal(context);
+      await recordRefusal(context, thrown);
       // An unread request body would be parsed as the next request on a kept-alive connection: the
       // answer goes out first, then the connection closes. Until then what arrives of the body is
       // thrown away as it comes, so a crowd of refused uploads holds no memory.

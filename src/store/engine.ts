@@ -22,7 +22,7 @@ import type pg from 'pg';
 import { redactDatabaseUrl } from './database-url.js';
 import { type DirectRunner, isPreparedSql, runDirectly } from './prepared-query.js';
 import type { Database, Db } from './schema.js';
-import { translateDriverError } from './store-errors.js';
+import { StoreUnavailableError, translateDriverError } from './store-errors.js';
 
 export type EngineKind = 'sqlite' | 'postgres';
 
@@ -396,7 +396,13 @@ export interface PostgresOptions {
   readonly poolSize: number;
   /** Statements running longer are cancelled by the server (statement_timeout). */
   readonly statementTimeoutMs: number;
-  /** How long a request waits for a pooled connection before it fails with a 503. */
+  /**
+   * How long the client waits for the answer to a statement before it gives up on it and closes
+   * the connection: the bound that holds when the server cannot cancel anything (frozen, or cut off
+   * by a network partition). Longer than the statement timeout, so a live server cancels first.
+   */
+  readonly queryTimeoutMs: number;
+  /** How long a request waits for a pooled connection (or a new one to open) before it fails with a 503. */
   readonly connectTimeoutMs: number;
   /**
    * Whether the hot selects are named prepared statements, parsed and planned once per connection
@@ -415,6 +421,7 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     connectionString: options.url,
     max: options.poolSize,
     statement_timeout: options.statementTimeoutMs,
+    query_timeout: options.queryTimeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -462,38 +469,54 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
       };
     },
     writeTransaction: (fn, lockKey) =>
-      lockKey === undefined ? db.transaction().execute(fn) : lockedTransaction(db, lockStatement(lockKey), fn),
+      transaction(db, lockKey === undefined ? 'begin' : `begin; ${lockStatement(lockKey)}`, fn),
     lockWithin: async (trx, lockKey) => {
       await sql.raw(lockStatement(lockKey)).execute(trx);
     },
-    readSnapshot: (fn) => db.transaction().setIsolationLevel('repeatable read').execute(fn),
+    readSnapshot: (fn) => transaction(db, 'begin isolation level repeatable read', fn),
     close: () => db.destroy(),
   };
 }
 
 /**
- * A transaction whose first statement takes a lock, sent with its BEGIN in one round trip (a simple
- * query may hold several statements; it cannot hold parameters, hence the escaped literal in
- * `lockStatement`). Writers of one scope queue on a transaction-scoped advisory lock, so the cap
- * check and the insert happen one writer at a time across every instance. With the store's single
- * occupancy query, a set costs four round trips (begin and lock, occupancy, upsert, commit), not
- * six. The lock comes after BEGIN in its own statement: under READ COMMITTED, each statement sees
- * what was committed when it began, so the statements after the lock see everything the previous
- * holder committed.
+ * A transaction opened by `begin` (one simple query: BEGIN, and for a write to one scope the lock
+ * its writers queue on; see `lockStatement`). A simple query may hold several statements but no
+ * parameters, hence the escaped literal in the lock statement. Writers of one scope queue on a
+ * transaction-scoped advisory lock, so the cap check and the insert happen one writer at a time
+ * across every instance; with the store's single occupancy query, a set costs four round trips
+ * (begin and lock, occupancy, upsert, commit), not six. The lock comes after BEGIN in its own
+ * statement: under READ COMMITTED, each statement sees what was committed when it began, so the
+ * statements after the lock see everything the previous holder committed.
+ *
+ * When the connection is lost (no answer within the query timeout, or closed), no ROLLBACK is
+ * sent: it would wait as long again on a database that does not answer. The pool closes that
+ * connection instead (`translatingPool`), and PostgreSQL rolls back a transaction whose connection
+ * closed.
  */
-function lockedTransaction<T>(db: Db, lockStatement: string, fn: (trx: Db) => Promise<T>): Promise<T> {
+function transaction<T>(db: Db, begin: string, fn: (trx: Db) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
     let result: T;
     try {
-      await sql.raw(`begin; ${lockStatement}`).execute(conn);
+      await sql.raw(begin).execute(conn);
       result = await fn(conn);
     } catch (error) {
-      await sql.raw('rollback').execute(conn);
+      if (!(error instanceof StoreUnavailableError && breaksConnection(error.cause))) {
+        await sql.raw('rollback').execute(conn);
+      }
       throw error;
     }
     await sql.raw('commit').execute(conn);
     return result;
   });
+}
+
+/**
+ * Whether a driver's error leaves its connection unusable: any but an error the server sent (which
+ * carries a severity), or a server error that ended the session.
+ */
+function breaksConnection(driverError: unknown): boolean {
+  const severity = (driverError as { severity?: unknown } | undefined)?.severity;
+  return typeof severity !== 'string' || severity === 'FATAL' || severity === 'PANIC';
 }
 
 /**
@@ -537,6 +560,9 @@ function translatingPool(pool: pg.Pool, names: StatementNames | undefined): Post
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect().catch(rethrow);
+      // Set by a failure that leaves the connection unusable: the pool then closes it on release
+      // instead of handing it to the next request, which would queue behind an unanswered query.
+      let lost: Error | undefined;
       function query<R>(text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
       function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
       // kysely streams through cursors, which nothing here asks for; they are passed through as they are.
@@ -544,9 +570,12 @@ function translatingPool(pool: pg.Pool, names: StatementNames | undefined): Post
         if (typeof text !== 'string') return client.query(text as PostgresCursor<unknown> & pg.Submittable);
         const values = [...(parameters ?? [])];
         const named = names && isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values };
-        return client.query(named).catch(rethrow);
+        return client.query(named).catch((error: unknown) => {
+          if (breaksConnection(error)) lost = error instanceof Error ? error : new Error(String(error));
+          return rethrow(error);
+        });
       }
-      return { query, release: () => client.release() };
+      return { query, release: () => client.release(lost) };
     },
     end: () => pool.end(),
   };

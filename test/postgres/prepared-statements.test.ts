@@ -20,6 +20,7 @@ async function findThenListPrepared(preparedStatements: boolean) {
     url: schema.url,
     poolSize: 1,
     statementTimeoutMs: 5000,
+    queryTimeoutMs: 6000,
     connectTimeoutMs: 3000,
     preparedStatements,
   });

@@ -48,4 +48,4 @@ export async function createSchema(prefix = 't'): Promise<TestSchema> {
 
 /** An engine on `url` with the timeouts every PostgreSQL suite uses. */
 export const openTestPostgres = (url: string, poolSize = 10): Promise<StoreEngine> =>
-  openPostgres({ url, poolSize, statementTimeoutMs: 5000, connectTimeoutMs: 3000 });
+  openPostgres({ url, poolSize, statementTimeoutMs: 5000, queryTimeoutMs: 6000, connectTimeoutMs: 3000 });
