@@ -23,6 +23,7 @@ export interface TestClock {
   /** Milliseconds since the epoch: what the server's clock function returns. */
   nowMs(): number;
   advance(seconds: number): void;
+  advanceMs(milliseconds: number): void;
 }
 
 export interface InProcessHandle {
@@ -60,6 +61,9 @@ export function createTestClock(startMs = Date.now()): TestClock {
     nowMs: () => ms,
     advance(seconds) {
       ms += seconds * 1000;
+    },
+    advanceMs(milliseconds) {
+      ms += milliseconds;
     },
   };
 }
