@@ -34,6 +34,10 @@ export interface InProcessHandle {
   readonly databaseUrl: string | undefined;
   readonly config: ServerConfig;
   readonly clock: TestClock;
+  /** Where /metrics is served, when the config gives a metrics port (0 picks a free one). */
+  readonly metricsUrl: string | undefined;
+  /** Runs the expiry sweep (with the idempotency records' pruning) now, as its timer would. */
+  sweep(): Promise<void>;
   /** Every log line the server wrote so far (JSON lines, as `--log-format json` writes them). */
   output(): string;
   /** An official stripe-node client pointed at this server. */
@@ -102,6 +106,8 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     databaseUrl,
     config,
     clock,
+    metricsUrl: running.metricsUrl && `${running.metricsUrl}/metrics`,
+    sweep: () => running.jobs.sweep(),
     output: () => lines.text,
     stripe: (key = 'sk_test_123', stripeConfig = {}) =>
       new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', ...stripeConfig }),
