@@ -15,8 +15,10 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
-import { openPostgres, openSqlite, type StoreEngine } from '../src/store/engine.js';
+import type { StoreEngine } from '../src/store/engine.js';
 import { migrateToLatest } from '../src/store/migrations.js';
+import { openPostgres } from '../src/store/postgres/open-postgres.js';
+import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
 import { findPostgres } from '../test/support/find-postgres.js';
 import { benchKey, seed, slot } from './seed.js';
 

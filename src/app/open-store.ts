@@ -4,9 +4,11 @@ import { adoptActiveKey } from '../crypto/active-key.js';
 import { Keyring, loadKeys } from '../crypto/keyring.js';
 import type { MasterKey } from '../crypto/payload-cipher.js';
 import type { Logger } from '../logging/logger.js';
-import { openPostgres, openSqlite, type StoreEngine } from '../store/engine.js';
+import type { StoreEngine } from '../store/engine.js';
 import { MetaStore } from '../store/meta-store.js';
 import { migrateToLatest, migrationsCurrent } from '../store/migrations.js';
+import { openPostgres } from '../store/postgres/open-postgres.js';
+import { openSqlite } from '../store/sqlite/open-sqlite.js';
 import { keyringSource } from './keyring-source.js';
 
 export type StoreConfig = Pick<

@@ -9,7 +9,8 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type StoreEngine } from '../../src/store/engine.js';
+import type { StoreEngine } from '../../src/store/engine.js';
+import { openPostgres } from '../../src/store/postgres/open-postgres.js';
 import { StoreUnavailableError } from '../../src/store/store-errors.js';
 import { raw, removeDir, type ServerHandle, startServer } from '../support/server-process.js';
 import { type Cluster, canRunCluster, createCluster } from '../support/throwaway-cluster.js';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPostgres } from '../../src/store/engine.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
+import { openPostgres } from '../../src/store/postgres/open-postgres.js';
 import { SqlSecretStore } from '../../src/store/sql-secret-store.js';
 import { createSchema, type TestSchema } from '../support/postgres.js';
 

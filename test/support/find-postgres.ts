@@ -4,7 +4,7 @@
  * with the reason, when there is none: the PostgreSQL suites are then skipped, and the run says so.
  */
 import pg from 'pg';
-import { redactDatabaseUrl } from '../../src/store/database-url.js';
+import { redactDatabaseUrl } from '../../src/store/postgres/database-url.js';
 
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/postgres';
 

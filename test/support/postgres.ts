@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPostgres, type StoreEngine } from '../../src/store/engine.js';
+import type { StoreEngine } from '../../src/store/engine.js';
+import { openPostgres } from '../../src/store/postgres/open-postgres.js';
 
 export const TEST_DATABASE_URL = process.env.SECRET_STORE_TEST_DATABASE_URL;
 
