@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveServerConfig, type ServerConfig } from '../config/server-config.js';
+import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../config/server-config.js';
 import type { LogFormat } from '../logging/logger.js';
 import type { RunningServer } from '../server/start-server.js';
 import { cliIo } from './cli-io.js';
@@ -28,7 +28,7 @@ interface ServeOptions {
   dbStatementTimeoutMs?: string;
   dbQueryTimeoutMs?: string;
   dbConnectTimeoutMs?: string;
-  dbPreparedStatements?: boolean;
+  dbPreparedStatements?: boolean | string;
 }
 
 export function registerServe(program: Command): void {
@@ -50,7 +50,11 @@ export function registerServe(program: Command): void {
       'give up on a statement PostgreSQL leaves unanswered this long (default 6000)',
     )
     .option('--db-connect-timeout-ms <ms>', 'wait this long at most for a PostgreSQL connection (default 3000)')
-    .option('--no-db-prepared-statements', 'no named prepared statements (for PgBouncer before 1.21)')
+    .option(
+      '--db-prepared-statements <mode>',
+      'PostgreSQL named prepared statements: auto (off through a pooler), on or off (default auto)',
+    )
+    .option('--no-db-prepared-statements', 'the same as --db-prepared-statements off')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (default: off)')
     .option('--metrics-host <host>', 'address of the metrics listener (default 127.0.0.1)')
@@ -66,7 +70,8 @@ export function registerServe(program: Command): void {
           ...options,
           migrate: options.migrate === false ? false : undefined,
           dashboard: options.dashboard === false ? false : undefined,
-          dbPreparedStatements: options.dbPreparedStatements === false ? false : undefined,
+          // Checked with the rest of the configuration: a word other than auto, on or off is refused there.
+          dbPreparedStatements: options.dbPreparedStatements as ServerConfigInput['dbPreparedStatements'],
         },
         cliIo().env,
       );

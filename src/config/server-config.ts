@@ -43,8 +43,17 @@ export const serverConfigSchema = z.object({
   dbQueryTimeoutMs: integer(100, 600_000).default(6000),
   /** A request waits this long for a pooled connection, or a new one to open. */
   dbConnectTimeoutMs: integer(100, 600_000).default(3000),
-  /** Hot selects as named prepared statements; off behind a transaction-pooling PgBouncer < 1.21. */
-  dbPreparedStatements: booleanText.default(true),
+  /**
+   * Prepared queries as named prepared statements: auto (on a direct connection, off through a
+   * pooler), on, or off (true and false are read as on and off).
+   */
+  dbPreparedStatements: z
+    .union([z.boolean(), z.enum(['auto', 'on', 'off', 'true', 'false', '1', '0', 'yes', 'no'])])
+    .transform((v): 'auto' | 'on' | 'off' => {
+      if (v === 'auto' || v === 'on' || v === 'off') return v;
+      return v === true || v === 'true' || v === '1' || v === 'yes' ? 'on' : 'off';
+    })
+    .default('auto'),
   /** Unset: JSON lines when stdout is not a terminal, plain lines when it is. */
   logFormat: z.enum(['json', 'pretty']).optional(),
   /** Serve /metrics (and the health checks) on this port; unset: no metrics listener. */

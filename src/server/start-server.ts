@@ -33,6 +33,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const engine = await openStore(config);
+  if (engine.notice) logger.info(engine.notice);
   const opened: Server[] = [];
   try {
     const keyring = await openKeyring(config, engine, logger);

@@ -51,6 +51,8 @@ export interface StoreEngine {
   readonly db: Db;
   /** A short description for the startup line, never containing a password. */
   readonly description: string;
+  /** What the operator should know of how the engine runs here, logged once at start. */
+  readonly notice?: string;
   /**
    * The schema the migration bookkeeping tables live in (PostgreSQL's current schema). Without it,
    * kysely would take such tables in any other schema of the database for ours.

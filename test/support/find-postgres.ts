@@ -27,3 +27,24 @@ export async function findPostgres(env: NodeJS.ProcessEnv): Promise<{ url?: stri
     await client.end().catch(() => {});
   }
 }
+
+/**
+ * Finds the PgBouncer the `pgbouncer` project runs the acceptance suites through:
+ * SECRET_STORE_TEST_POOLER_URL (CI starts one in transaction mode in front of its PostgreSQL). None
+ * set: those suites are skipped, and the run says so.
+ */
+export async function findPooler(env: NodeJS.ProcessEnv): Promise<{ url?: string; reason: string }> {
+  const url = env.SECRET_STORE_TEST_POOLER_URL;
+  if (!url) return { reason: 'PgBouncer suites SKIPPED: no SECRET_STORE_TEST_POOLER_URL' };
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return { url, reason: `PgBouncer suites run through ${redactDatabaseUrl(url)}` };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`SECRET_STORE_TEST_POOLER_URL is set but the pooler cannot be reached: ${why}`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

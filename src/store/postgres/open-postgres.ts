@@ -8,6 +8,7 @@ import type { StoreEngine } from '../engine.js';
 import type { Database } from '../schema.js';
 import { redactDatabaseUrl } from './database-url.js';
 import { poolSelectRunner, rethrow, StatementNames } from './named-statements.js';
+import { describeConnection, namesStatements, type PreparedStatementsMode, probeConnection } from './pooler.js';
 import { lockStatement, transaction } from './transactions.js';
 import { translatingPool } from './translating-pool.js';
 
@@ -26,10 +27,11 @@ export interface PostgresOptions {
   readonly connectTimeoutMs: number;
   /**
    * Whether the prepared queries are named prepared statements, parsed and planned once per
-   * connection (the default). Off for a transaction-pooling PgBouncer older than 1.21, which cannot
-   * keep them.
+   * connection: `auto` (the default) names them on a direct connection and not through a pooler
+   * (see pooler.ts); `on` where the pooler keeps them (PgBouncer 1.21+ with
+   * max_prepared_statements), `off` for any that cannot.
    */
-  readonly preparedStatements?: boolean;
+  readonly preparedStatements?: PreparedStatementsMode;
 }
 
 /** int8 (bigint) columns hold unix seconds, well inside the safe integer range. */
@@ -38,12 +40,20 @@ const parseInt8 = (value: string) => Number(value);
 export async function openPostgres(options: PostgresOptions): Promise<StoreEngine> {
   // Loaded only for PostgreSQL: a server on SQLite, the default, spares the memory (about 5 MB).
   const { default: postgres } = await import('pg');
-  const pool = new postgres.Pool({
+  const connection = {
     connectionString: options.url,
-    max: options.poolSize,
-    statement_timeout: options.statementTimeoutMs,
     query_timeout: options.queryTimeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs,
+  };
+  const shape = await probeConnection(postgres, connection, options.statementTimeoutMs);
+  const pooled = shape.pooledBecause !== undefined;
+  const mode = options.preparedStatements ?? 'auto';
+  const named = namesStatements(mode, shape);
+  const pool = new postgres.Pool({
+    ...connection,
+    max: options.poolSize,
+    // Behind a pooler a startup parameter is refused or lost: each transaction sets it instead.
+    statement_timeout: pooled ? undefined : options.statementTimeoutMs,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === postgres.types.builtins.INT8
@@ -54,7 +64,7 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
   // An idle connection that dies (database restarted) must not crash the process; the pool opens a
   // new one on the next query, so the server recovers by itself.
   pool.on('error', () => {});
-  const names = (options.preparedStatements ?? true) ? new StatementNames() : undefined;
+  const names = named ? new StatementNames() : undefined;
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool, names) }) });
   const onPool = poolSelectRunner(pool, names);
   let migrationSchema: string;
@@ -66,6 +76,7 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     throw error;
   }
   const lock = lockStatement(postgres.escapeLiteral);
+  const begin = pooled ? `begin; set local statement_timeout = ${Math.floor(options.statementTimeoutMs)}` : 'begin';
   const id = postgres.escapeIdentifier;
   return {
     kind: 'postgres',
@@ -87,14 +98,16 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     db,
     migrationSchema,
     description: `postgres ${redactDatabaseUrl(options.url)}`,
+    notice: describeConnection(mode, shape, named),
     runPrepared: (target, text, parameters) =>
       (target === db ? onPool(text, parameters) : undefined) ??
       target.executeQuery(CompiledQuery.raw(text, [...parameters])),
-    writeTransaction: (fn, lockKey) => transaction(db, lockKey === undefined ? 'begin' : `begin; ${lock(lockKey)}`, fn),
+    writeTransaction: (fn, lockKey) =>
+      transaction(db, lockKey === undefined ? begin : `${begin}; ${lock(lockKey)}`, fn),
     lockWithin: async (trx, lockKey) => {
       await sql.raw(lock(lockKey)).execute(trx);
     },
-    readSnapshot: (fn) => transaction(db, 'begin isolation level repeatable read', fn),
+    readSnapshot: (fn) => transaction(db, begin.replace('begin', 'begin isolation level repeatable read'), fn),
     close: () => db.destroy(),
   };
 }
