@@ -1,10 +1,10 @@
 /** Opening the configured database and the master keyring: shared by `serve` and every CLI command. */
 import { ConfigError, type ServerConfig } from '../config/server-config.js';
 import { adoptActiveKey } from '../crypto/active-key.js';
-import { Keyring, loadKeys } from '../crypto/keyring.js';
+import { Keyring, type LoadedKeys, loadKeys, newMasterKey } from '../crypto/keyring.js';
 import type { MasterKey } from '../crypto/payload-cipher.js';
 import type { Logger } from '../logging/logger.js';
-import { openPostgres, openSqlite, type StoreEngine } from '../store/engine.js';
+import { IN_MEMORY, openPostgres, openSqlite, type StoreEngine } from '../store/engine.js';
 import { MetaStore } from '../store/meta-store.js';
 import { migrateToLatest, migrationsCurrent } from '../store/migrations.js';
 import { keyringSource } from './keyring-source.js';
@@ -19,6 +19,7 @@ export type StoreConfig = Pick<
   | 'dbConnectTimeoutMs'
   | 'dbPreparedStatements'
   | 'migrate'
+  | 'memory'
 >;
 
 /** Opens the configured engine without touching the schema. */
@@ -31,7 +32,7 @@ export function openEngine(config: Omit<StoreConfig, 'migrate'>): Promise<StoreE
         connectTimeoutMs: config.dbConnectTimeoutMs,
         preparedStatements: config.dbPreparedStatements,
       })
-    : openSqlite({ file: config.databaseFile, synchronous: config.sqliteSynchronous });
+    : openSqlite({ file: config.memory ? IN_MEMORY : config.databaseFile, synchronous: config.sqliteSynchronous });
 }
 
 /** Opens the configured engine and brings its schema up to date (or checks it is, with migrate off). */
@@ -55,7 +56,8 @@ export async function openKeyring(
   engine: Pick<StoreEngine, 'db'>,
   logger: Logger,
 ): Promise<Keyring> {
-  const loaded = loadKeys(keyringSource(config, true));
+  // In memory, the key lives as long as the data it seals: nothing of either outlives the process.
+  const loaded: LoadedKeys = config.memory ? { keys: [newMasterKey()] } : loadKeys(keyringSource(config, true));
   if (loaded.generatedAt) {
     logger.warn(
       `generated a new master key at ${loaded.generatedAt} (mode 0600); back it up: without it no payload can be read`,

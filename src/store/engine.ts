@@ -302,7 +302,25 @@ async function syncFile(path: string): Promise<void> {
   }
 }
 
+/** Runs `fn` in one deferred transaction on the writing connection: one consistent snapshot. */
+function snapshotReader(db: Db, writer: DirectRunner): StoreEngine['readSnapshot'] {
+  return (fn) =>
+    db.connection().execute(async (conn) => {
+      runDirectly(conn, writer);
+      await sql`begin`.execute(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        await sql`commit`.execute(conn);
+      }
+    });
+}
+
+/** The file name that opens SQLite in memory: nothing is written to disk, everything is gone at close. */
+export const IN_MEMORY = ':memory:';
+
 export interface SqliteOptions {
+  /** The database file, or IN_MEMORY. */
   readonly file: string;
   /**
    * FULL: a write is acknowledged once it is on disk, so it survives power loss. NORMAL: once it is
@@ -312,6 +330,7 @@ export interface SqliteOptions {
 }
 
 export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
+  if (options.file === IN_MEMORY) return openSqliteInMemory();
   mkdirSync(dirname(options.file), { recursive: true });
   const native = new SqliteDatabase(options.file);
   native.pragma('journal_mode = WAL');
@@ -338,16 +357,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
     lockWithin: async () => {},
     // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
-    readSnapshot: (fn) =>
-      db.connection().execute(async (conn) => {
-        runDirectly(conn, writer);
-        await sql`begin`.execute(conn);
-        try {
-          return await fn(conn);
-        } finally {
-          await sql`commit`.execute(conn);
-        }
-      }),
+    readSnapshot: snapshotReader(db, writer),
     // Writes made outside writeTransaction (a CLI command's, a sweep's) are durable once closed.
     close: async () => {
       await walSync().catch(() => {});
@@ -355,6 +365,27 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
       reader.close();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * SQLite in memory (`serve --memory`, `startSecretStore`): one connection, since a second one would
+ * open a database of its own. Reads go through kysely's connection lock like writes, so none runs
+ * inside a batch of writes and sees what the batch has not committed yet. Nothing to sync.
+ */
+function openSqliteInMemory(): StoreEngine {
+  const native = new SqliteDatabase(IN_MEMORY);
+  const statements = withStatementCache(native);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const writer = statementRunner(statements, false);
+  return {
+    kind: 'sqlite',
+    db,
+    description: 'sqlite in memory',
+    writeTransaction: new GroupCommit(db, async () => {}, writer).run,
+    lockWithin: async () => {},
+    readSnapshot: snapshotReader(db, writer),
+    close: () => db.destroy(),
   };
 }
 
