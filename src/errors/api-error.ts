@@ -12,7 +12,8 @@ export type ErrorType = 'api_error' | 'idempotency_error' | 'invalid_request_err
 export interface ApiErrorFields {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  /** Stripe's error code; none where Stripe sends none (then no `doc_url` either). */
+  readonly code?: string;
   readonly message: string;
   readonly param?: string;
   /**
@@ -26,7 +27,7 @@ export interface ApiErrorFields {
 export class ApiError extends Error {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  readonly code: string | undefined;
   readonly param: string | undefined;
   readonly shouldRetry: boolean;
 
@@ -223,6 +224,35 @@ export const errors = {
     invalid('request_headers_too_large', 'The request headers are larger than the server accepts.', undefined, 431),
   requestTimeout: () =>
     invalid('request_timeout', 'The request was not received in time; the connection is closed.', undefined, 408),
+
+  // The test tools of emulator mode (README, "Testing your app")
+  testToolsNeedTestKey: () =>
+    new ApiError({
+      status: 403,
+      type: 'invalid_request_error',
+      message:
+        'The test tools under /_secret_store/ act on test mode only: call them with a test key (sk_test_... or rk_test_...).',
+    }),
+  testToolsNeedUnboundKey: (user: string) =>
+    new ApiError({
+      status: 403,
+      type: 'invalid_request_error',
+      message: `The test tools under /_secret_store/ act on a whole platform; this API key is bound to user '${user}'.`,
+    }),
+  clockBackwards: (max: number) =>
+    invalid(
+      'parameter_invalid_integer',
+      `Invalid advance: a clock only moves forward, by a whole number of seconds from 0 to ${max}.`,
+      'advance',
+    ),
+
+  // Forwarding (--upstream)
+  upstreamUnreachable: (upstream: string, reason: string) =>
+    new ApiError({
+      status: 502,
+      type: 'api_error',
+      message: `This secret-store server forwards what it does not answer itself to ${upstream}, which could not be reached (${reason}).`,
+    }),
 
   // Server side
   internal: () =>

@@ -16,6 +16,7 @@ import { idempotencyBinding } from '../crypto/bindings.js';
 import type { PayloadCipher } from '../crypto/payload-cipher.js';
 import { errors } from '../errors/api-error.js';
 import type { Principal } from '../keys/api-keys.js';
+import type { ClockOwner, OwnedClock } from '../secrets/platform-clocks.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type { FormValue } from './form-params.js';
 
@@ -44,6 +45,8 @@ export interface IdempotentRequest {
   readonly requestId: string;
   /** A digest of everything that makes two requests "the same": method, path, account, parameters. */
   readonly fingerprint: string;
+  /** Whose clock the record's times are read on; the server's clock without one. */
+  readonly clockOwner?: ClockOwner;
 }
 
 /**
@@ -52,7 +55,11 @@ export interface IdempotentRequest {
  * Idempotency-Key starts a record of its own (README, "Idempotency").
  */
 export const recordOwner = (principal: Principal): string =>
-  `${principal.platform}:${principal.livemode ? 'live' : 'test'}:${principal.caller}:${principal.user ?? ''}`;
+  `${recordOwnerPrefix(principal)}${principal.caller}:${principal.user ?? ''}`;
+
+/** How the owners of every record of one platform in one mode begin. */
+export const recordOwnerPrefix = (owner: ClockOwner): string =>
+  `${owner.platform}:${owner.livemode ? 'live' : 'test'}:`;
 
 function canonical(value: FormValue | readonly FormValue[]): unknown {
   if (typeof value === 'string') return value;
@@ -71,11 +78,11 @@ export const fingerprintOf = (identity: readonly FormValue[]): string =>
 export class IdempotencyGuard {
   constructor(
     private readonly cipher: PayloadCipher,
-    private readonly clock: () => number,
+    private readonly clock: OwnedClock,
   ) {}
 
-  private seconds(): number {
-    return Math.floor(this.clock() / 1000);
+  private seconds(owner?: ClockOwner): number {
+    return Math.floor(this.clock(owner) / 1000);
   }
 
   /**
@@ -88,7 +95,7 @@ export class IdempotencyGuard {
       key: request.key,
       fingerprint: request.fingerprint,
       requestId: request.requestId,
-      now: this.seconds(),
+      now: this.seconds(request.clockOwner),
       lockSeconds: LOCK_SECONDS,
       ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
     });
@@ -117,7 +124,7 @@ export class IdempotencyGuard {
     await store.complete(request.owner, request.key, request.requestId, outcome.status, sealed);
   }
 
-  /** Forgets records past the 24-hour window. */
+  /** Forgets records past the 24-hour window, by the server's clock (never behind a platform's). */
   prune(store: IdempotencyStore): Promise<number> {
     return store.deleteOlderThan(this.seconds() - IDEMPOTENCY_TTL_SECONDS);
   }

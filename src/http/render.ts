@@ -22,15 +22,18 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 
 export const docUrlFor = (code: string): string => `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
 
-/** `{"error": {...}}` with Stripe's field order; `param` only where a parameter is at fault. */
+/**
+ * `{"error": {...}}` with Stripe's field order; `param` only where a parameter is at fault, `code`
+ * and `doc_url` only where there is a code.
+ */
 export function errorBody(error: ApiError): string {
   return JSON.stringify({
     error: {
       type: error.type,
-      code: error.code,
+      ...(error.code === undefined ? {} : { code: error.code }),
       message: error.message,
       ...(error.param === undefined ? {} : { param: error.param }),
-      doc_url: docUrlFor(error.code),
+      ...(error.code === undefined ? {} : { doc_url: docUrlFor(error.code) }),
     },
   });
 }

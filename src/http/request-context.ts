@@ -10,10 +10,13 @@ import type { AnyEndpoint, Target } from './endpoint.js';
 import type { FormObject } from './form-params.js';
 import type { IdempotentRequest, Outcome } from './idempotency-guard.js';
 import type { HeaderMap } from './render.js';
+import type { AnyTestToolEndpoint } from './test-tool-endpoint.js';
 
 export class RequestContext {
   /** route */
   endpoint!: AnyEndpoint;
+  /** route, for the test tools (they run instead of an endpoint: see stages/test-tool.ts) */
+  testTool!: AnyTestToolEndpoint;
   /** Stripe headers */
   stripeAccount: string | undefined;
   idempotencyKey: string | undefined;

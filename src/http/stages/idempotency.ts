@@ -18,5 +18,6 @@ export const idempotency: Stage = (context) => {
     key,
     requestId: record.requestId,
     fingerprint: fingerprintOf([endpoint.method, endpoint.path, owner.account, params]),
+    clockOwner: owner,
   };
 };

@@ -3,12 +3,25 @@ import { errors } from '../../errors/api-error.js';
 import type { AnyEndpoint } from '../endpoint.js';
 import type { Stage } from '../request-context.js';
 
+interface Routed {
+  readonly method: string;
+  readonly path: string;
+}
+
+/** A lookup of `endpoints` by method and path that throws the 404 for any other request. */
+export function routeTable<E extends Routed>(endpoints: readonly E[]): (method: string, path: string) => E {
+  const routes = new Map<string, E>(endpoints.map((e) => [`${e.method} ${e.path}`, e]));
+  return (method, path) => {
+    const endpoint = routes.get(`${method} ${path}`);
+    if (!endpoint) throw errors.unrecognizedUrl(method, path.slice(0, 200));
+    return endpoint;
+  };
+}
+
 export function route(endpoints: readonly AnyEndpoint[]): Stage {
-  const routes = new Map<string, AnyEndpoint>(endpoints.map((e) => [`${e.method} ${e.path}`, e]));
+  const find = routeTable(endpoints);
   return (context) => {
-    const method = context.record.method;
-    const endpoint = routes.get(`${method} ${context.path}`);
-    if (!endpoint) throw errors.unrecognizedUrl(method, context.path.slice(0, 200));
+    const endpoint = find(context.record.method, context.path);
     context.endpoint = endpoint;
     context.record.operation = endpoint.operation;
   };
