@@ -1,0 +1,12 @@
+/**
+ * `secret-store/testing`: the Secret Store for a test suite, in process and in memory (README,
+ * "Testing your app").
+ */
+export type { SecretFixture } from '../app/fixtures.js';
+export {
+  type SecretStoreOptions,
+  type StoreClock,
+  type StripeOptions,
+  startSecretStore,
+  type TestSecretStore,
+} from './start-secret-store.js';
