@@ -96,7 +96,14 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      running = await startServer(config, logger);
+      try {
+        running = await startServer(config, logger);
+      } catch (error) {
+        // Nothing to shut down: the error ends the command (in-process runs go on without these).
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        throw error;
+      }
       if (stopping) {
         await running.close();
         return;

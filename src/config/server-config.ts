@@ -61,7 +61,7 @@ export const serverConfigSchema = z.object({
   /** Where requests the server does not answer itself are forwarded (see http/upstream.ts). */
   upstream: z
     .string()
-    .regex(/^https?:\/\/[^/?#\s@]+[^?#\s]*$/, 'must be an http:// or https:// URL, without credentials or a query')
+    .regex(/^https?:\/\/[^/?#\s@]+(\/[^?#\s]*)?$/, 'must be an http:// or https:// URL, without credentials or a query')
     .refine((url) => URL.canParse(url), 'must be a valid URL')
     .optional(),
   /** Serve the web dashboard at /dashboard. */
@@ -156,7 +156,7 @@ export function resolveServerConfig(flags: ServerConfigInput, env: NodeJS.Proces
       `emulator mode accepts any sk_test_ key, so it is only allowed on a loopback address; ${config.host} is not one. Register keys with 'secret-store keys create' instead.`,
     );
   }
-  if (config.masterKey && config.masterKeyFile) {
+  if (config.masterKey && config.masterKeyFile && !config.memory) {
     throw new ConfigError('give the master key either as SECRET_STORE_MASTER_KEY or as --master-key-file, not both');
   }
   const emulator = config.emulator ?? loopback;
