@@ -3,7 +3,7 @@
  * clock (`GET`/`POST /_secret_store/clock`) and its reset (`POST /_secret_store/reset`), per
  * platform and test mode only; unknown URLs in registered-keys mode.
  */
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noSuchSecret } from '../support/api-assertions.js';
 import { cli, storeArgs } from '../support/cli.js';
@@ -106,7 +106,11 @@ describe('the clock of a platform', () => {
     const stripe = stripeFor(freshKey('clock_bad'));
     const before = (await readClock(stripe)).now;
     const bad = { type: 'StripeInvalidRequestError', statusCode: 400, param: 'advance' } as const;
-    await expectStripeError(advance(stripe, -1), { ...bad, code: 'parameter_invalid_integer', message: /only moves forward/ });
+    await expectStripeError(advance(stripe, -1), {
+      ...bad,
+      code: 'parameter_invalid_integer',
+      message: /only moves forward/,
+    });
     await expectStripeError(advance(stripe, 100 * 366 * 24 * 3600 + 1), { ...bad, code: 'parameter_invalid_integer' });
     await expectStripeError(advance(stripe, '1.5'), { ...bad, code: 'parameter_invalid_integer' });
     await expectStripeError(advance(stripe, 'soon'), { ...bad, code: 'parameter_invalid_integer' });
@@ -195,11 +199,7 @@ describe('test mode only', () => {
 
   it('refuses live keys and keys bound to a user', async () => {
     for (const key of [platformKeys.live, platformKeys.userBound]) {
-      for (const call of [
-        readClock(stripeFor(key)),
-        advance(stripeFor(key), 1),
-        reset(stripeFor(key)),
-      ]) {
+      for (const call of [readClock(stripeFor(key)), advance(stripeFor(key), 1), reset(stripeFor(key))]) {
         const err = await expectStripeError(call, { type: 'StripePermissionError', statusCode: 403 });
         expect(err.code).toBeUndefined();
       }
