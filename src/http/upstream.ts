@@ -107,11 +107,12 @@ export class Upstream {
       });
     });
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      if (answered || res.headersSent) {
+      if (answered) {
+        // Cut short after the answer began: the client sees its connection end, as it would have.
         res.destroy();
         return;
       }
-      fail(errors.upstreamUnreachable(this.shown, error.code ?? error.message));
+      if (!res.destroyed) fail(errors.upstreamUnreachable(this.shown, error.code ?? error.message));
       done(502);
     });
     // The client went away before the answer: the upstream need not go on.

@@ -201,6 +201,12 @@ describe('forwarding, on raw sockets', () => {
 
   beforeAll(async () => {
     echo = await listen((req, res) => {
+      if (req.url === '/base/v1/hang') {
+        // Never answers; says when the request came and when it was given up.
+        open('hang-arrived');
+        res.on('close', () => open('hang-cancelled'));
+        return;
+      }
       if (req.url === '/base/v1/stream') {
         // Sends one part, then the next only once the client has said it got the first.
         res.writeHead(200, { 'Content-Type': 'text/event-stream' });
@@ -345,5 +351,20 @@ describe('forwarding, on raw sockets', () => {
       req.end();
     });
     expect(received).toEqual(['part one\n', 'part two\n']);
+  });
+
+  it('gives the upstream request up when the client goes away first, and goes on serving', async () => {
+    const arrived = gate('hang-arrived');
+    const cancelled = gate('hang-cancelled');
+    const target = new URL(store.url);
+    const req = httpRequest({ host: target.hostname, port: target.port, path: '/v1/hang' });
+    req.on('error', () => {});
+    req.end();
+    await arrived;
+    // A reset, as from a client that crashed: a mere FIN could be a client that shut down its sending
+    // side and waits for the answer, which the server allows (see server/api-listener.ts).
+    req.socket?.resetAndDestroy();
+    await cancelled;
+    expect((await fetch(`${store.url}/healthz`)).status).toBe(200);
   });
 });
