@@ -96,7 +96,9 @@ export function composeServer(config: ServerConfig, options: ComposeOptions): Co
     idempotency: stores.idempotency.within(trx),
     audit: stores.audit.within(trx),
   }));
-  const metrics = new Metrics(() => stores.secrets.countByMode());
+  const metrics = new Metrics(() => stores.secrets.countByMode(), {
+    processMetrics: config.metricsPort !== undefined,
+  });
   const health: HealthCheck = {
     async ready() {
       try {

@@ -65,6 +65,8 @@ export interface StoreEngine {
    * (a unit of work that writes several things, see unit-of-work.ts). Released at its end.
    */
   lockWithin(trx: Db, lockKey: string): Promise<void>;
+  /** The whole database as bytes, to open copies of it (`SqliteOptions.image`); SQLite in memory only. */
+  readonly snapshot?: () => Buffer;
   close(): Promise<void>;
 }
 
@@ -322,6 +324,8 @@ export const IN_MEMORY = ':memory:';
 export interface SqliteOptions {
   /** The database file, or IN_MEMORY. */
   readonly file: string;
+  /** In memory: a snapshot of another database in memory to start from, instead of an empty one. */
+  readonly image?: Buffer;
   /**
    * FULL: a write is acknowledged once it is on disk, so it survives power loss. NORMAL: once it is
    * in the operating system's cache, so it survives a crash of the process only.
@@ -330,7 +334,7 @@ export interface SqliteOptions {
 }
 
 export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
-  if (options.file === IN_MEMORY) return openSqliteInMemory();
+  if (options.file === IN_MEMORY) return openSqliteInMemory(options.image);
   mkdirSync(dirname(options.file), { recursive: true });
   const native = new SqliteDatabase(options.file);
   native.pragma('journal_mode = WAL');
@@ -373,8 +377,8 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
  * open a database of its own. Reads go through kysely's connection lock like writes, so none runs
  * inside a batch of writes and sees what the batch has not committed yet. Nothing to sync.
  */
-function openSqliteInMemory(): StoreEngine {
-  const native = new SqliteDatabase(IN_MEMORY);
+function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
+  const native = new SqliteDatabase(image ?? IN_MEMORY);
   const statements = withStatementCache(native);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const writer = statementRunner(statements, false);
@@ -385,6 +389,7 @@ function openSqliteInMemory(): StoreEngine {
     writeTransaction: new GroupCommit(db, async () => {}, writer).run,
     lockWithin: async () => {},
     readSnapshot: snapshotReader(db, writer),
+    snapshot: () => native.serialize(),
     close: () => db.destroy(),
   };
 }

@@ -48,11 +48,18 @@ describe('startSecretStore', () => {
     );
   });
 
-  it('starts stores that share nothing', async () => {
+  it('starts stores that share nothing, at the same time or one after the other', async () => {
     const [one, two] = await Promise.all([start(), start()]);
     expect(one.port).not.toBe(two.port);
     await stripeOf(one).apps.secrets.create({ name: 'only_in_one', payload: 'p', scope: ACCOUNT });
     expect((await stripeOf(two).apps.secrets.list({ scope: ACCOUNT })).data).toEqual([]);
+    // A store started later starts empty too (the schema is copied, never the data).
+    const three = await start();
+    expect((await stripeOf(three).apps.secrets.list({ scope: ACCOUNT })).data).toEqual([]);
+    await stripeOf(three).apps.secrets.create({ name: 'only_in_three', payload: 'p', scope: ACCOUNT });
+    expect((await stripeOf(one).apps.secrets.list({ scope: ACCOUNT })).data.map((s) => s.name)).toEqual([
+      'only_in_one',
+    ]);
   });
 
   it('has a clock that stands still until the test moves it; expiry follows at once', async () => {
