@@ -16,18 +16,7 @@ import { ACCOUNT_ID_PATTERN, type KeyAuthority, modeOfKey } from '../keys/api-ke
 import type { Owner } from '../secrets/secret.js';
 import type { SecretsService, SetSecretInput } from '../secrets/secrets-service.js';
 
-/** One entry of a fixtures file. */
-export interface SecretFixture {
-  readonly name: string;
-  readonly payload: string;
-  readonly scope: { readonly type: 'account' } | { readonly type: 'user'; readonly user: string };
-  /** Unix seconds; in the future of the store's clock when the fixture is loaded. */
-  readonly expires_at?: number;
-  /** A connected account of the platform (`acct_...`); the platform's own account without one. */
-  readonly account?: string;
-  /** The test key whose platform owns the secret; `sk_test_123` without one. */
-  readonly key?: string;
-}
+export type { SecretFixture } from './secret-fixture.js';
 
 /** An entry checked and resolved to whose secret it is. */
 export interface Fixture {

@@ -2,7 +2,7 @@
  * `startSecretStore` (README, "Testing your app"): the real server (wire, validation, encryption,
  * audit) in the test's own process, on a free port, in memory, with a clock the test moves.
  */
-import type { SecretFixture } from '../app/fixtures.js';
+import type { SecretFixture } from '../app/secret-fixture.js';
 import { resolveServerConfig } from '../config/server-config.js';
 import { jsonLogger, type Logger } from '../logging/logger.js';
 import { startServer } from '../server/start-server.js';
@@ -15,8 +15,13 @@ export interface SecretStoreOptions {
   readonly startAt?: number | Date;
   /** Forward everything but the Secret Store to this URL (stripe-mock, for example). */
   readonly upstream?: string;
-  /** Where the server's log goes, as JSON lines. Default: nowhere. */
-  readonly log?: NodeJS.WritableStream;
+  /** Where the server's log goes, as JSON lines (`process.stdout`, a file stream...). Default: nowhere. */
+  readonly log?: LogSink;
+}
+
+/** Anything with a `write` for text: a Node stream will do. */
+export interface LogSink {
+  write(text: string): unknown;
 }
 
 /** What stripe-node needs to talk to the store: `new Stripe(key, store.stripeOptions)`. */
@@ -67,7 +72,8 @@ export async function startSecretStore(options: SecretStoreOptions = {}): Promis
     },
     {},
   );
-  const logger = options.log ? jsonLogger(options.log) : silent;
+  // pino writes a line at a time through `write`, all it needs of a stream.
+  const logger = options.log ? jsonLogger(options.log as NodeJS.WritableStream) : silent;
   const running = await startServer(config, logger, {
     clock: clock.nowMs,
     fixtures: fromFile ? undefined : (options.fixtures as readonly SecretFixture[] | undefined),
