@@ -24,6 +24,11 @@ export function rejectUnknown(params: FormObject, allowed: readonly string[], pr
   }
 }
 
+/** The parse of an endpoint that takes no parameters: any is unknown. */
+export function noParameters(params: FormObject): void {
+  rejectUnknown(params, []);
+}
+
 function asString(value: FormValue, param: string): string {
   if (typeof value !== 'string') throw errors.notAString(param);
   if (codePointLength(value) > MAX_STRING_LENGTH) throw errors.stringTooLong(param, MAX_STRING_LENGTH);

@@ -7,16 +7,12 @@
 import { errors } from '../../errors/api-error.js';
 import type { Stage } from '../request-context.js';
 import type { AnyTestToolEndpoint, TestTools } from '../test-tool-endpoint.js';
-import { routeTable } from './route.js';
+import { routeTo } from './route.js';
 
-export function routeTestTool(endpoints: readonly AnyTestToolEndpoint[]): Stage {
-  const find = routeTable(endpoints);
-  return (context) => {
-    const tool = find(context.record.method, context.path);
+export const routeTestTool = (endpoints: readonly AnyTestToolEndpoint[]): Stage =>
+  routeTo(endpoints, (context, tool) => {
     context.testTool = tool;
-    context.record.operation = tool.operation;
-  };
-}
+  });
 
 export function runTestTool(tools: TestTools): Stage {
   return async (context) => {
