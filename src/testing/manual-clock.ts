@@ -19,7 +19,7 @@ export class ManualClock {
 
   /** Unix seconds. */
   now(): number {
-    return this.ms / 1000;
+    return Math.floor(this.ms / 1000);
   }
 
   /** Milliseconds since the epoch: what the server's clock function returns. */
@@ -30,5 +30,13 @@ export class ManualClock {
     checkAdvance(seconds);
     this.ms += seconds * 1000;
     return this.now();
+  }
+
+  /** Moves the clock forward by milliseconds, for what counts time more finely (rate limits). */
+  advanceMs(milliseconds: number): void {
+    if (!Number.isSafeInteger(milliseconds) || milliseconds < 0) {
+      throw new RangeError(`a clock moves forward by whole milliseconds, not ${milliseconds}`);
+    }
+    this.ms += milliseconds;
   }
 }

@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noSuchSecret } from '../support/api-assertions.js';
 import { type InProcessHandle, removeDir, startInProcess, tempDir } from '../support/in-process-server.js';
-import { expectStripeError, nowSeconds } from '../support/sdk.js';
+import { expectStripeError } from '../support/sdk.js';
 
 const ACCOUNT = { type: 'account' } as const;
 const USER = { type: 'user', user: 'usr_9' } as const;
@@ -21,7 +21,7 @@ let expiresAt: number;
 
 beforeAll(async () => {
   dir = tempDir();
-  expiresAt = nowSeconds() + 3600;
+  expiresAt = Math.floor(Date.now() / 1000) + 3600;
   const file = join(dir, 'fixtures.json');
   writeFileSync(
     file,
