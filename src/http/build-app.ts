@@ -11,6 +11,7 @@ import type { Logger } from '../logging/logger.js';
 import { newRequestRecord, type RequestRecord } from '../logging/request-record.js';
 import type { SecretsService } from '../secrets/secrets-service.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
+import { DEFAULT_API_VERSION } from './api-version.js';
 import { type DashboardAssets, isDashboardPath, serveDashboardAsset } from './dashboard.js';
 import type { AnyEndpoint } from './endpoint.js';
 import { createSecret } from './endpoints/create-secret.js';
@@ -31,7 +32,7 @@ import { idempotency } from './stages/idempotency.js';
 import { parseCommand } from './stages/parse-command.js';
 import { type HttpLimits, readParams } from './stages/read-params.js';
 import { route } from './stages/route.js';
-import { DEFAULT_API_VERSION, echoStripeHeaders, stripeHeaders } from './stages/stripe-headers.js';
+import { echoStripeHeaders, readStripeHeaders, stripeHeaders } from './stages/stripe-headers.js';
 
 export interface AppDeps {
   readonly secrets: SecretsService;
@@ -58,6 +59,13 @@ export interface App {
 }
 
 export const ENDPOINTS: readonly AnyEndpoint[] = [createSecret, findSecret, deleteSecret, listSecrets];
+
+/** Whether the request announced a body (Content-Length above 0, or chunks) not read to its end. */
+function bodyLeftUnread(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  const announced = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
+  return announced && !req.readableEnded;
+}
 
 export function buildApp(deps: AppDeps): App {
   const { logger } = deps;
@@ -99,20 +107,26 @@ export function buildApp(deps: AppDeps): App {
     const requestId = newRequestId();
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
+    const method = req.method ?? 'GET';
     const headers: HeaderMap = {
       'Request-Id': requestId,
       'Stripe-Version': DEFAULT_API_VERSION,
       'Cache-Control': 'no-cache, no-store',
     };
-    const record = newRequestRecord(requestId, req.method ?? 'GET');
+    // Stripe answers every POST with the request that produced the answer: this one, unless it is
+    // a replay (README, "Idempotency").
+    if (method === 'POST') headers['Original-Request'] = requestId;
+    const record = newRequestRecord(requestId, method);
+    const stripe = readStripeHeaders(req, deps.clock());
     const context = new RequestContext(
       req,
+      stripe,
       headers,
       record,
       queryAt === -1 ? url : url.slice(0, queryAt),
       queryAt === -1 ? '' : url.slice(queryAt + 1),
     );
-    echoStripeHeaders(req, headers);
+    echoStripeHeaders(stripe, headers);
     try {
       await runStages(context);
       const { outcome } = context;
@@ -120,13 +134,13 @@ export function buildApp(deps: AppDeps): App {
     } catch (thrown) {
       const error = toApiError(thrown, logger, requestId);
       record.status = error.status;
-      record.code = error.code;
+      record.code = error.reason;
       record.replayed = false;
       await recordRefusal(context);
-      // An unread request body would be parsed as the next request on a kept-alive connection: the
-      // answer goes out first, then the connection closes. Until then what arrives of the body is
-      // thrown away as it comes, so a crowd of refused uploads holds no memory.
-      if (!req.complete) {
+      // A body left unread would keep arriving after the answer: the answer goes out first, then
+      // the connection closes, and what arrives meanwhile is thrown away as it comes, so a crowd
+      // of refused uploads holds no memory. Without a body (most GETs) the connection stays open.
+      if (bodyLeftUnread(req)) {
         headers.Connection = 'close';
         req.resume();
       }

@@ -18,7 +18,7 @@ export function authenticate(keys: KeyAuthority, rateLimiter: RateLimiter | unde
     record.keyId = principal.keyId;
     record.livemode = principal.livemode;
     record.platform = principal.platform;
-    record.account = context.stripeAccount ?? principal.platform;
+    record.account = context.stripe.account ?? principal.platform;
     const limited = rateLimiter?.take(principal.platform, principal.livemode);
     if (limited) throw limited;
   };
