@@ -128,12 +128,11 @@ export const errors = {
       undefined,
       401,
     ),
-  invalidAccountHeader: (header: 'Stripe-Account' | 'Stripe-Context') =>
+  /** A `Stripe-Account` or `Stripe-Context` that names no account the key may act on. */
+  inaccessibleAccount: (maskedKey: string, account: string) =>
     coded(
       'account_invalid',
-      header === 'Stripe-Account'
-        ? "The 'Stripe-Account' header must be a connected account id of the form 'acct_...'."
-        : "The 'Stripe-Context' header must be an account id of the form 'acct_...', or a path of them such as 'acct_1/acct_2'.",
+      `The provided key '${maskedKey}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`,
       undefined,
       403,
     ),

@@ -69,17 +69,24 @@ describe('Stripe-Context', () => {
     expect(missing.headers.get('stripe-account')).toBe('acct_1Echo');
   });
 
-  // docs.stripe.com/error-codes#account-invalid: "The account ID provided as a value for the Stripe-Account header is invalid."
+  // Stripe's 403 for an account the key cannot reach: stripe-ruby-mock/stripe-ruby-mock#422 ("The provided key 'sk_test_***' does not have access to account 'not-an-account-id' (or that account does not exist). ...").
   it.each(['bogus', 'acct_', 'acct_1/', '/acct_1', 'acct_1//acct_2', 'acct_1/cus_2', ''])(
     'refuses the malformed value %j with 403 account_invalid, and echoes neither header',
     async (value) => {
       const res = await list('sk_test_context_bad', { 'Stripe-Context': value });
       const error = expectApiError(res, { status: 403, code: 'account_invalid' });
-      expect(error.message).toContain('Stripe-Context');
+      expect(error.message).toBe(
+        `The provided key 'sk_test_***********' does not have access to account '${value}' (or that account does not exist). Application access may have been revoked.`,
+      );
       expect(res.headers.get('stripe-context')).toBeNull();
       expect(res.headers.get('stripe-account')).toBeNull();
     },
   );
+
+  it('is checked once the key is known: without a key the answer is the 401', async () => {
+    const res = await call(server, 'GET', `/v1/apps/secrets?${SCOPE}`, { headers: { 'Stripe-Context': 'bogus' } });
+    expectApiError(res, { status: 401, code: undefined });
+  });
 
   // stripe/stripe-cli#1871: api.stripe.com took "Stripe-Account: acct_platform/acct_connected" and answered for the connected one.
   it('lets Stripe-Account take the path form too', async () => {

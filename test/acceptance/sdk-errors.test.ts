@@ -207,7 +207,7 @@ describe('StripePermissionError', () => {
       code: 'account_invalid',
     });
     expect(err).toBeInstanceOf(Stripe.errors.StripePermissionError);
-    expect(err.message).toContain('Stripe-Account');
+    expect(err.message).toMatch(/^The provided key 'sk_test_\*+\w{4}' does not have access to account 'bogus'/);
     const stripe = client('bogus_per_request');
     await expectStripeError(
       stripe.apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT }, { stripeAccount: 'acct_' }),

@@ -2,7 +2,9 @@
  * The Stripe headers of a request (README, "Headers"): `Stripe-Version`, `Stripe-Context` or
  * `Stripe-Account`, and on POSTs `Idempotency-Key`. They are read once, before the stages run; the
  * accepted ones are echoed on every answer, errors included (the SDK copies them onto the response
- * and the error), and this stage refuses a malformed one, which is never written back.
+ * and the error), and a malformed one is never written back. This stage refuses an API version
+ * that does not exist; a malformed account is refused once the key is known (see authenticate.ts),
+ * as Stripe names the key in that error.
  *
  * `Stripe-Context` supersedes `Stripe-Account` (docs.stripe.com/context): when both are sent, the
  * account comes from `Stripe-Context` alone. Either names an account (`acct_1`) or a path of
@@ -75,11 +77,6 @@ export function echoStripeHeaders(values: StripeHeaderValues, headers: HeaderMap
 }
 
 export const stripeHeaders: Stage = (context) => {
-  const values = context.stripe;
-  if (values.version !== undefined && !values.versionAccepted) {
-    throw errors.invalidApiVersion(values.version.slice(0, 100));
-  }
-  if (values.accountHeader !== undefined && values.account === undefined) {
-    throw errors.invalidAccountHeader(values.accountHeader);
-  }
+  const { version, versionAccepted } = context.stripe;
+  if (version !== undefined && !versionAccepted) throw errors.invalidApiVersion(version.slice(0, 100));
 };
