@@ -121,10 +121,11 @@ export const errors = {
     uncoded('api_key_invalid', `Invalid API Key provided: ${maskedKey}`, undefined, 401),
   revokedApiKey: (maskedKey: string) =>
     coded('api_key_expired', `Expired API Key provided: ${maskedKey}`, undefined, 401),
-  malformedAuthorization: () =>
+  /** `shownHeader`: the Authorization header masked as a key is, since it may hold one. */
+  malformedAuthorization: (shownHeader: string) =>
     uncoded(
       'api_key_invalid',
-      "Invalid Authorization header. Use 'Authorization: Bearer YOUR_SECRET_KEY' or HTTP Basic auth with the key as the username and an empty password.",
+      `You did not provide an API key, though you did set your Authorization header to "${shownHeader}". Using Bearer auth, your Authorization header should look something like 'Authorization: Bearer YOUR_SECRET_KEY'. See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.`,
       undefined,
       401,
     ),

@@ -27,9 +27,20 @@ describe('authentication', () => {
     }
   });
 
-  it('answers an unknown scheme with 401', async () => {
-    for (const value of ['Token x', 'Digest sk_test_123', 'sk_test_123']) {
-      expectApiError(await list({ Authorization: value }), { status: 401, code: undefined });
+  // Stripe's words for a header without a scheme: salesforce/tough-cookie#45 ("You did not provide an API key, though you did set your Authorization header to \"null\". ...").
+  it("answers an unknown scheme with 401 in Stripe's words, never repeating a key in it", async () => {
+    for (const [value, shown] of [
+      ['null', '****'],
+      ['Token x', '*******'],
+      ['sk_test_123', 'sk_test_***'],
+      ['Digest sk_test_1234567890abcdef', `${'*'.repeat(27)}cdef`],
+    ]) {
+      const res = await list({ Authorization: value as string });
+      const error = expectApiError(res, { status: 401, code: undefined });
+      expect(error.message).toBe(
+        `You did not provide an API key, though you did set your Authorization header to "${shown}". Using Bearer auth, your Authorization header should look something like 'Authorization: Bearer YOUR_SECRET_KEY'. See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.`,
+      );
+      if (value !== 'null') expect(res.text).not.toContain(value);
     }
   });
 

@@ -25,7 +25,7 @@ const EVERY_ERROR: { readonly [K in keyof typeof errors]: () => ApiError } = {
   missingApiKey: () => errors.missingApiKey(),
   invalidApiKey: () => errors.invalidApiKey('sk_test_****1234'),
   revokedApiKey: () => errors.revokedApiKey('sk_test_****1234'),
-  malformedAuthorization: () => errors.malformedAuthorization(),
+  malformedAuthorization: () => errors.malformedAuthorization('Token ****'),
   inaccessibleAccount: () => errors.inaccessibleAccount('sk_test_****1234', 'bogus'),
   invalidApiVersion: () => errors.invalidApiVersion('2099-01-01'),
   permissionDenied: () => errors.permissionDenied('no', 'scope[user]'),
