@@ -182,6 +182,9 @@ export const errors = {
   notAString: (param: string) => uncoded('string_invalid', 'Invalid string', param),
   notAnObject: (param: string) => uncoded('object_invalid', 'Invalid object', param),
   notAnArray: (param: string) => uncoded('array_invalid', 'Invalid array', param),
+  // PostgreSQL text cannot hold U+0000 while SQLite can: refused on both engines alike.
+  nulCharacter: (param: string) =>
+    uncoded('string_nul', `Invalid string: ${param} must not contain the NUL character (U+0000).`, param),
   /** A secret value (the payload) is never repeated, not even in part. */
   stringTooLong: (param: string, value: string, max: number, secret: boolean) =>
     uncoded(

@@ -24,9 +24,14 @@ export function rejectUnknown(params: FormObject, allowed: readonly string[], pr
   }
 }
 
-/** `secret`: the value is a payload, which an error never repeats. */
+/**
+ * Every string parameter, whatever it is for: PostgreSQL text cannot hold U+0000 while SQLite can,
+ * so refusing it here, before anything is stored or looked up, gives one answer on both engines.
+ * `secret`: the value is a payload, which an error never repeats.
+ */
 function asString(value: FormValue, param: string, secret = false): string {
   if (typeof value !== 'string') throw errors.notAString(param);
+  if (value.includes('\0')) throw errors.nulCharacter(param);
   if (codePointLength(value) > MAX_STRING_LENGTH) throw errors.stringTooLong(param, value, MAX_STRING_LENGTH, secret);
   return value;
 }

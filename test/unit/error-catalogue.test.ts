@@ -41,6 +41,7 @@ const EVERY_ERROR: { readonly [K in keyof typeof errors]: () => ApiError } = {
   notAString: () => errors.notAString('name'),
   notAnObject: () => errors.notAnObject('scope'),
   notAnArray: () => errors.notAnArray('expand'),
+  nulCharacter: () => errors.nulCharacter('name'),
   stringTooLong: () => errors.stringTooLong('name', 'n'.repeat(5001), 5000, false),
   invalidInteger: () => errors.invalidInteger('limit', 'abc'),
   invalidEnum: () => errors.invalidEnum('scope[type]', ['account', 'user']),
