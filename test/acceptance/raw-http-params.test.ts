@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call, exchangeRaw, expectApiError, expectOk, fromRawReply } from '../support/api-assertions.js';
-import { bearer, form, serverForFile } from '../support/in-process-server.js';
+import { bearer, form, type RawResponse, serverForFile } from '../support/in-process-server.js';
 import { rawRequest, sendAndHold, type UploadReply, uploadRaw } from '../support/raw-http.js';
 
 const server = serverForFile();
@@ -305,6 +305,19 @@ describe('Content-Type', () => {
     expectOk(await get('/v1/apps/secrets?scope[type]=account', form(KEY)), 'list');
   });
 
+  /** Stripe's 400 for a body it will not read, naming the type sent; and nothing is stored for `key`. */
+  const expectUnsupported = async (res: RawResponse, type: string, key: string) => {
+    const error = expectApiError(res, invalid(undefined));
+    expect(error.message).toBe(
+      `Invalid request: unsupported Content-Type ${type}. If error persists and you need assistance, please contact support@stripe.com.`,
+    );
+    const listed = expectOk<{ data: unknown[] }>(
+      await get('/v1/apps/secrets?scope[type]=account', bearer(key)),
+      'list',
+    );
+    expect(listed.data).toEqual([]);
+  };
+
   // Stripe's body: MarcinusX/flutter_stripe_demo#9 ("Invalid request: unsupported Content-Type text/plain; charset=utf-8. ...", no code).
   it("rejects a POST with a JSON body, in Stripe's words and without a code", async () => {
     const key = 'sk_test_params_json';
@@ -312,15 +325,7 @@ describe('Content-Type', () => {
       ...bearer(key),
       'Content-Type': 'application/json',
     });
-    const error = expectApiError(res, invalid(undefined));
-    expect(error.message).toBe(
-      'Invalid request: unsupported Content-Type application/json. If error persists and you need assistance, please contact support@stripe.com.',
-    );
-    const listed = expectOk<{ data: unknown[] }>(
-      await get('/v1/apps/secrets?scope[type]=account', bearer(key)),
-      'list',
-    );
-    expect(listed.data).toEqual([]);
+    await expectUnsupported(res, 'application/json', key);
   });
 
   it('rejects a POST with a multipart body', async () => {
@@ -343,16 +348,7 @@ describe('Content-Type', () => {
       [['Authorization', `Bearer ${key}`]],
       'name=untyped&payload=p',
     );
-    const res = await exchangeRaw(server.port, request);
-    const error = expectApiError(res, invalid(undefined));
-    expect(error.message).toBe(
-      'Invalid request: unsupported Content-Type . If error persists and you need assistance, please contact support@stripe.com.',
-    );
-    const listed = expectOk<{ data: unknown[] }>(
-      await get('/v1/apps/secrets?scope[type]=account', bearer(key)),
-      'list',
-    );
-    expect(listed.data).toEqual([]);
+    await expectUnsupported(await exchangeRaw(server.port, request), '', key);
   });
 
   it('reads a POST with an empty body and no Content-Type as having no parameters', async () => {
