@@ -13,6 +13,7 @@ import { newRequestRecord, type RequestRecord } from '../logging/request-record.
 import type { OwnedClock } from '../secrets/platform-clocks.js';
 import type { SecretsService } from '../secrets/secrets-service.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
+import { DEFAULT_API_VERSION } from './api-version.js';
 import { type DashboardAssets, isDashboardPath, serveDashboardAsset } from './dashboard.js';
 import type { AnyEndpoint } from './endpoint.js';
 import { advanceTestClock } from './endpoints/advance-test-clock.js';
@@ -36,7 +37,7 @@ import { idempotency } from './stages/idempotency.js';
 import { parseCommand } from './stages/parse-command.js';
 import { type HttpLimits, readParams } from './stages/read-params.js';
 import { route } from './stages/route.js';
-import { DEFAULT_API_VERSION, echoStripeHeaders, stripeHeaders } from './stages/stripe-headers.js';
+import { echoStripeHeaders, readStripeHeaders, stripeHeaders } from './stages/stripe-headers.js';
 import { routeTestTool, runTestTool } from './stages/test-tool.js';
 import { type AnyTestToolEndpoint, TEST_TOOLS_PREFIX, type TestTools } from './test-tool-endpoint.js';
 import type { Upstream } from './upstream.js';
@@ -84,6 +85,13 @@ function isOwnPath(path: string, dashboard: boolean): boolean {
     HEALTH_PATHS.has(path) ||
     (dashboard && isDashboardPath(path))
   );
+}
+
+/** Whether the request announced a body (Content-Length above 0, or chunks) not read to its end. */
+function bodyLeftUnread(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  const announced = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) !== 0);
+  return announced && !req.readableEnded;
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -136,20 +144,26 @@ export function buildApp(deps: AppDeps): App {
     const requestId = newRequestId();
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
+    const method = req.method ?? 'GET';
     const headers: HeaderMap = {
       'Request-Id': requestId,
       'Stripe-Version': DEFAULT_API_VERSION,
       'Cache-Control': 'no-cache, no-store',
     };
-    const record = newRequestRecord(requestId, req.method ?? 'GET');
+    // Stripe answers every POST with the request that produced the answer: this one, unless it is
+    // a replay (README, "Idempotency").
+    if (method === 'POST') headers['Original-Request'] = requestId;
+    const record = newRequestRecord(requestId, method);
+    const stripe = readStripeHeaders(req, deps.clock());
     const context = new RequestContext(
       req,
+      stripe,
       headers,
       record,
       queryAt === -1 ? url : url.slice(0, queryAt),
       queryAt === -1 ? '' : url.slice(queryAt + 1),
     );
-    echoStripeHeaders(req, headers);
+    echoStripeHeaders(stripe, headers);
     try {
       await runStages(context);
       const { outcome } = context;
@@ -157,7 +171,7 @@ export function buildApp(deps: AppDeps): App {
     } catch (thrown) {
       const error = toApiError(thrown, logger, requestId);
       record.status = error.status;
-      record.code = error.code;
+      record.code = error.reason;
       record.replayed = false;
       await recordRefusal(context);
       refuse(req, res, error, headers);
@@ -169,8 +183,9 @@ export function buildApp(deps: AppDeps): App {
   function refuse(req: IncomingMessage, res: ServerResponse, error: ApiError, headers: HeaderMap): void {
     // An unread request body would be parsed as the next request on a kept-alive connection: the
     // answer goes out first, then the connection closes. Until then what arrives of the body is
-    // thrown away as it comes, so a crowd of refused uploads holds no memory.
-    if (!req.complete) {
+    // thrown away as it comes, so a crowd of refused uploads holds no memory. Without a body (most
+    // GETs) the connection stays open.
+    if (bodyLeftUnread(req)) {
       headers.Connection = 'close';
       req.resume();
     }
@@ -184,7 +199,7 @@ export function buildApp(deps: AppDeps): App {
       req,
       res,
       (error) => {
-        record.code = error.code;
+        record.code = error.reason;
         refuse(req, res, error, { 'Request-Id': record.requestId, 'Cache-Control': 'no-cache, no-store' });
       },
       (status) => {

@@ -1,8 +1,8 @@
 /**
  * Stripe's idempotency contract (README, "Idempotency") for POSTs that carry `Idempotency-Key`: the
  * first request's status and body are saved for 24 hours; the same key with the same parameters
- * replays them (`Idempotent-Replayed: true`), with other parameters it is a 400 idempotency_error,
- * and while the first request still runs it is a 409 that stripe-node retries.
+ * replays them (`Idempotent-Replayed: true`), with other parameters or on another endpoint it is a
+ * 400 idempotency_error, and while the first request still runs it is a 409 that stripe-node retries.
  *
  * The guard runs inside the request's unit of work: the claim, the write it guards and the saved
  * response commit together or not at all, so a crash never leaves a claim without its response nor
@@ -27,8 +27,8 @@ const LOCK_SECONDS = 60;
 
 export interface Outcome {
   readonly status: number;
-  /** The error code of an error outcome. */
-  readonly code?: string;
+  /** What went wrong, for an error outcome: its Stripe code or its name (ApiError.reason). */
+  readonly reason?: string;
   readonly body: string;
   readonly headers?: Record<string, string>;
 }
@@ -43,7 +43,10 @@ export interface IdempotentRequest {
   readonly owner: string;
   readonly key: string;
   readonly requestId: string;
-  /** A digest of everything that makes two requests "the same": method, path, account, parameters. */
+  /**
+   * The endpoint's path, then a digest of everything that makes two requests "the same": method,
+   * path, account, parameters (see `fingerprintOf`).
+   */
   readonly fingerprint: string;
   /** Whose clock the record's times are read on; the server's clock without one. */
   readonly clockOwner?: ClockOwner;
@@ -70,10 +73,19 @@ function canonical(value: FormValue | readonly FormValue[]): unknown {
     .map((k) => [k, canonical(obj[k] as FormValue)]);
 }
 
-export const fingerprintOf = (identity: readonly FormValue[]): string =>
-  createHash('sha256')
+/**
+ * `<path> <digest>`: the path in clear, so that a key reused on another endpoint gets Stripe's
+ * message naming both. Records written before had the digest alone.
+ */
+export const fingerprintOf = (path: string, identity: readonly FormValue[]): string =>
+  `${path} ${createHash('sha256')
     .update(JSON.stringify(canonical(identity)))
-    .digest('hex');
+    .digest('hex')}`;
+
+const pathOf = (fingerprint: string): string | undefined => {
+  const space = fingerprint.indexOf(' ');
+  return space === -1 ? undefined : fingerprint.slice(0, space);
+};
 
 export class IdempotencyGuard {
   constructor(
@@ -102,8 +114,13 @@ export class IdempotencyGuard {
     switch (claim.kind) {
       case 'in_flight':
         throw errors.idempotencyInFlight();
-      case 'mismatch':
-        throw errors.idempotencyMismatch(request.key);
+      case 'mismatch': {
+        const firstPath = pathOf(claim.fingerprint);
+        const path = pathOf(request.fingerprint) as string;
+        throw firstPath !== undefined && firstPath !== path
+          ? errors.idempotencyOtherEndpoint(request.key, firstPath, path)
+          : errors.idempotencyMismatch(request.key);
+      }
       case 'replay':
         return {
           status: claim.status,

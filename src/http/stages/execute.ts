@@ -53,7 +53,7 @@ async function run(context: RequestContext, secrets: SecretsService): Promise<Ou
 function settle(context: RequestContext, outcome: Outcome, replayed: boolean): Outcome {
   const { record } = context;
   record.status = outcome.status;
-  record.code = outcome.code;
+  record.code = outcome.reason;
   record.replayed = replayed;
   return outcome;
 }
