@@ -77,5 +77,7 @@ export interface StoreEngine {
    * (a unit of work that writes several things, see unit-of-work.ts). Released at its end.
    */
   lockWithin(trx: Db, lockKey: string): Promise<void>;
+  /** The whole database as bytes, to open copies of it (`SqliteOptions.image`); SQLite in memory only. */
+  readonly snapshot?: () => Buffer;
   close(): Promise<void>;
 }

@@ -6,14 +6,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
-import type { StoreEngine } from '../engine.js';
-import type { Database } from '../schema.js';
+import type { EngineCapabilities, StoreEngine } from '../engine.js';
+import type { Database, Db } from '../schema.js';
 import { GroupCommit } from './group-commit.js';
 import { statementRunner, withStatementCache } from './statement-cache.js';
 import { WalSync } from './wal-sync.js';
 
+/** The file name that opens SQLite in memory: nothing is written to disk, everything is gone at close. */
+export const IN_MEMORY = ':memory:';
+
 export interface SqliteOptions {
+  /** The database file, or IN_MEMORY. */
   readonly file: string;
+  /** In memory: a snapshot of another database in memory to start from, instead of an empty one. */
+  readonly image?: Buffer;
   /**
    * FULL: a write is acknowledged once it is on disk, so it survives power loss. NORMAL: once it is
    * in the operating system's cache, so it survives a crash of the process only.
@@ -21,7 +27,27 @@ export interface SqliteOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
+const SQLITE_CAPABILITIES: EngineCapabilities = {
+  bytesType: 'blob',
+  autoIncrementKey: { type: 'integer', autoIncrement: true },
+};
+
+/** Runs `fn` in one deferred transaction on the writing connection: one consistent snapshot. */
+function snapshotReader(db: Db): StoreEngine['readSnapshot'] {
+  // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
+  return (fn) =>
+    db.connection().execute(async (conn) => {
+      await sql`begin`.execute(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        await sql`commit`.execute(conn);
+      }
+    });
+}
+
 export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
+  if (options.file === IN_MEMORY) return openSqliteInMemory(options.image);
   mkdirSync(dirname(options.file), { recursive: true });
   const native = new SqliteDatabase(options.file);
   native.pragma('journal_mode = WAL');
@@ -39,7 +65,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   const onReader = statementRunner(withStatementCache(reader), true);
   return {
     kind: 'sqlite',
-    capabilities: { bytesType: 'blob', autoIncrementKey: { type: 'integer', autoIncrement: true } },
+    capabilities: SQLITE_CAPABILITIES,
     db,
     description: `sqlite ${options.file}`,
     // Prepared selects on the engine's database (a find, a key lookup, a page of a list) run on the
@@ -53,16 +79,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     writeTransaction: new GroupCommit(db, walSync).run,
     // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
     lockWithin: async () => {},
-    // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
-    readSnapshot: (fn) =>
-      db.connection().execute(async (conn) => {
-        await sql`begin`.execute(conn);
-        try {
-          return await fn(conn);
-        } finally {
-          await sql`commit`.execute(conn);
-        }
-      }),
+    readSnapshot: snapshotReader(db),
     // Writes made outside writeTransaction (a CLI command's, a sweep's) are durable once closed.
     close: async () => {
       await walSync().catch(() => {});
@@ -70,6 +87,33 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
       reader.close();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * SQLite in memory (`serve --memory`, `startSecretStore`): one connection, since a second one would
+ * open a database of its own. Prepared queries on the engine's database go through kysely's
+ * connection lock like writes, so none runs inside a batch of writes and sees what the batch has not
+ * committed yet; those of a batch run straight on the connection the batch holds. Nothing to sync.
+ */
+function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
+  const native = new SqliteDatabase(image ?? IN_MEMORY);
+  const statements = withStatementCache(native);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const onWriter = statementRunner(statements, false);
+  return {
+    kind: 'sqlite',
+    capabilities: SQLITE_CAPABILITIES,
+    db,
+    description: 'sqlite in memory',
+    runPrepared: (target, text, parameters) =>
+      (target === db ? undefined : onWriter(text, parameters)) ??
+      target.executeQuery(CompiledQuery.raw(text, [...parameters])),
+    writeTransaction: new GroupCommit(db, async () => {}).run,
+    lockWithin: async () => {},
+    readSnapshot: snapshotReader(db),
+    snapshot: () => native.serialize(),
+    close: () => db.destroy(),
   };
 }
 
