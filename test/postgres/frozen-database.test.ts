@@ -87,7 +87,7 @@ describe.skipIf(!canRunCluster)('a frozen PostgreSQL', () => {
     await Promise.all([1, 2, 3].map(() => sql`select pg_sleep(0.1)`.execute(engine.db)));
 
     cluster.freeze();
-    let answers: Array<{ status: number; retry: string | null; code: unknown; ms: number }>;
+    let answers: Array<{ status: number; retry: string | null; type: unknown; ms: number }>;
     let transactions: Array<{ error: unknown; ms: number }>;
     try {
       // The engine's transactions directly too: a statement that gets no answer fails its
@@ -113,7 +113,7 @@ describe.skipIf(!canRunCluster)('a frozen PostgreSQL', () => {
           return {
             status: res.status,
             retry: res.headers.get('stripe-should-retry'),
-            code: (res.json as { error?: { code?: string } })?.error?.code,
+            type: (res.json as { error?: { type?: string } })?.error?.type,
             ms,
           };
         }),
@@ -127,7 +127,7 @@ describe.skipIf(!canRunCluster)('a frozen PostgreSQL', () => {
       expect(ms).toBeLessThanOrEqual(QUERY_TIMEOUT_MS + 1000);
     }
     for (const answer of answers) {
-      expect(answer).toMatchObject({ status: 503, retry: 'true', code: 'storage_unavailable' });
+      expect(answer).toMatchObject({ status: 503, retry: 'true', type: 'api_error' });
       expect(answer.ms).toBeLessThanOrEqual(BOUND_MS);
     }
 
