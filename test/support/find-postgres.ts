@@ -8,24 +8,30 @@ import { redactDatabaseUrl } from '../../src/store/postgres/database-url.js';
 
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export async function findPostgres(env: NodeJS.ProcessEnv): Promise<{ url?: string; reason: string }> {
-  const url = env.SECRET_STORE_TEST_DATABASE_URL || LOCAL;
+/** Why `url` cannot be queried, or undefined when it answers. */
+async function unreachable(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query('select 1');
-    return { url, reason: `PostgreSQL suites run against ${redactDatabaseUrl(url)}` };
+    return undefined;
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    if (env.SECRET_STORE_TEST_DATABASE_URL) {
-      throw new Error(`SECRET_STORE_TEST_DATABASE_URL is set but PostgreSQL cannot be reached: ${why}`);
-    }
-    return {
-      reason: `PostgreSQL suites SKIPPED: no SECRET_STORE_TEST_DATABASE_URL and no server at ${LOCAL} (${why})`,
-    };
+    return error instanceof Error ? error.message : String(error);
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+export async function findPostgres(env: NodeJS.ProcessEnv): Promise<{ url?: string; reason: string }> {
+  const url = env.SECRET_STORE_TEST_DATABASE_URL || LOCAL;
+  const why = await unreachable(url);
+  if (why === undefined) return { url, reason: `PostgreSQL suites run against ${redactDatabaseUrl(url)}` };
+  if (env.SECRET_STORE_TEST_DATABASE_URL) {
+    throw new Error(`SECRET_STORE_TEST_DATABASE_URL is set but PostgreSQL cannot be reached: ${why}`);
+  }
+  return {
+    reason: `PostgreSQL suites SKIPPED: no SECRET_STORE_TEST_DATABASE_URL and no server at ${LOCAL} (${why})`,
+  };
 }
 
 /**
@@ -36,15 +42,8 @@ export async function findPostgres(env: NodeJS.ProcessEnv): Promise<{ url?: stri
 export async function findPooler(env: NodeJS.ProcessEnv): Promise<{ url?: string; reason: string }> {
   const url = env.SECRET_STORE_TEST_POOLER_URL;
   if (!url) return { reason: 'PgBouncer suites SKIPPED: no SECRET_STORE_TEST_POOLER_URL' };
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return { url, reason: `PgBouncer suites run through ${redactDatabaseUrl(url)}` };
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+  const why = await unreachable(url);
+  if (why !== undefined)
     throw new Error(`SECRET_STORE_TEST_POOLER_URL is set but the pooler cannot be reached: ${why}`);
-  } finally {
-    await client.end().catch(() => {});
-  }
+  return { url, reason: `PgBouncer suites run through ${redactDatabaseUrl(url)}` };
 }
