@@ -5,8 +5,8 @@ import { createSchema, openTestPostgres, type TestSchema } from '../support/post
 
 const schemas = new Map<string, TestSchema>();
 afterAll(async () => {
-  for (const schema of schemas.values()) await schema.drop();
-});
+  await Promise.all([...schemas.values()].map((schema) => schema.drop()));
+}, 120_000);
 
 describeStoreContract('PostgreSQL (a real server)', async (name, options) => {
   let schema = schemas.get(name);
