@@ -82,7 +82,13 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     schema = await createSchema('srv');
     databaseUrl = schema.url;
   }
-  const config = resolveServerConfig({ ...options.config, port: 0, dataDir, databaseUrl }, options.env ?? {});
+  // SQLite commits without waiting for the disk (synchronous NORMAL) unless a test asks for FULL:
+  // these suites are about the API, and a sync per write made them wait on the disk of a shared
+  // machine. Durability across a crash is the spawned crash suites' subject, on the default FULL.
+  const config = resolveServerConfig(
+    { sqliteSynchronous: 'NORMAL', ...options.config, port: 0, dataDir, databaseUrl },
+    options.env ?? {},
+  );
   const lines = new TextSink();
   const clock = createTestClock();
   let running: RunningServer;
