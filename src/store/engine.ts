@@ -312,24 +312,26 @@ export interface SqliteOptions {
 }
 
 export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
-  mkdirSync(dirname(options.file), { recursive: true });
+  // ':memory:' (unit tests): one connection reads and writes, and there is no file to sync.
+  const inMemory = options.file === ':memory:';
+  if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
   const native = new SqliteDatabase(options.file);
-  native.pragma('journal_mode = WAL');
+  if (!inMemory) native.pragma('journal_mode = WAL');
   // Commits never fsync on the event loop; WalSync makes them durable when FULL is asked for.
   native.pragma('synchronous = NORMAL');
   // Another process (the CLI, a second server) may hold the write lock for a moment.
   native.pragma('busy_timeout = 5000');
-  const durable = (options.synchronous ?? 'FULL') === 'FULL';
+  const durable = !inMemory && (options.synchronous ?? 'FULL') === 'FULL';
   const wal = durable ? new WalSync(options.file) : undefined;
   const walSync = wal ? wal.request : async () => {};
   const statements = withStatementCache(native);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const writer = statementRunner(statements, false);
-  const reader = openReader(options.file);
+  const reader = inMemory ? undefined : openReader(options.file);
   // Prepared selects on the store's database (a find, a key lookup, a page of a list) run on the
   // reader: outside any transaction, each sees everything committed, and never waits for a batch
   // of writes that holds the writing connection.
-  runDirectly(db, statementRunner(withStatementCache(reader), true));
+  runDirectly(db, statementRunner(reader ? withStatementCache(reader) : statements, true));
   return {
     kind: 'sqlite',
     db,
@@ -352,7 +354,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     close: async () => {
       await walSync().catch(() => {});
       await wal?.close();
-      reader.close();
+      reader?.close();
       await db.destroy();
     },
   };

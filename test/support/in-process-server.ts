@@ -11,20 +11,12 @@ import { jsonLogger } from '../../src/logging/logger.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { createSchema, type TestSchema, testEngine } from './postgres.js';
 import { removeDir, tempDir } from './server-process.js';
+import { createTestClock, type TestClock } from './test-clock.js';
 import { TextSink } from './text-sink.js';
 
 export { createKey, storeArgs } from './cli.js';
 export { bearer, form, type RawResponse, raw, removeDir, tempDir } from './server-process.js';
-
-/** The server's time, frozen until the test moves it: requests see exactly what the test computed. */
-export interface TestClock {
-  /** Unix seconds, as the server sees them. */
-  now(): number;
-  /** Milliseconds since the epoch: what the server's clock function returns. */
-  nowMs(): number;
-  advance(seconds: number): void;
-  advanceMs(milliseconds: number): void;
-}
+export { createTestClock, type TestClock } from './test-clock.js';
 
 export interface InProcessHandle {
   readonly port: number;
@@ -57,21 +49,6 @@ export interface InProcessOptions {
   readonly config?: ServerConfigInput;
   /** Environment variables as `serve` reads them (e.g. SECRET_STORE_MAX_HEADER_BYTES). */
   readonly env?: NodeJS.ProcessEnv;
-}
-
-export function createTestClock(startMs = Date.now()): TestClock {
-  // Whole seconds: the API speaks seconds, so tests compare with `now()` exactly.
-  let ms = Math.floor(startMs / 1000) * 1000;
-  return {
-    now: () => Math.floor(ms / 1000),
-    nowMs: () => ms,
-    advance(seconds) {
-      ms += seconds * 1000;
-    },
-    advanceMs(milliseconds) {
-      ms += milliseconds;
-    },
-  };
 }
 
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessHandle> {
