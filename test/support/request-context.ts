@@ -4,7 +4,16 @@
  */
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
+import { ENDPOINTS } from '../../src/http/build-app.js';
 import { RequestContext, type Stage } from '../../src/http/request-context.js';
+import { authenticate } from '../../src/http/stages/authenticate.js';
+import { authorize } from '../../src/http/stages/authorize.js';
+import { idempotency } from '../../src/http/stages/idempotency.js';
+import { parseCommand } from '../../src/http/stages/parse-command.js';
+import { DEFAULT_LIMITS, readParams } from '../../src/http/stages/read-params.js';
+import { route } from '../../src/http/stages/route.js';
+import { stripeHeaders } from '../../src/http/stages/stripe-headers.js';
+import type { KeyAuthority } from '../../src/keys/api-keys.js';
 import { newRequestRecord } from '../../src/logging/request-record.js';
 
 export interface RequestInit {
@@ -38,3 +47,14 @@ export async function runStages(context: RequestContext, stages: readonly Stage[
   for (const stage of stages) await stage(context);
   return context;
 }
+
+/** The request path's stages before execute, in build-app.ts's order, with no rate limit. */
+export const stagesBeforeExecute = (keys: KeyAuthority): Stage[] => [
+  route(ENDPOINTS),
+  stripeHeaders,
+  authenticate(keys, undefined),
+  readParams(DEFAULT_LIMITS),
+  parseCommand,
+  authorize,
+  idempotency,
+];

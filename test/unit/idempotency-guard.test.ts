@@ -4,11 +4,11 @@
  * after its lock, pruning, and saved answers sealed to their record.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/errors/api-error.js';
 import type { FormValue } from '../../src/http/form-params.js';
 import { fingerprintOf, type IdempotentRequest, recordOwner } from '../../src/http/idempotency-guard.js';
 import { emulatorPrincipal, type Principal } from '../../src/keys/api-keys.js';
 import { type MemoryStore, openMemoryStore } from '../support/memory-store.js';
+import { apiErrorOf } from '../support/rejection.js';
 
 let m: MemoryStore;
 beforeEach(async () => {
@@ -30,15 +30,6 @@ const request = (over: Partial<IdempotentRequest> = {}): IdempotentRequest => ({
 
 const claim = (r: IdempotentRequest) => m.guard.claim(m.stores.idempotency, r);
 const complete = (r: IdempotentRequest, outcome = OK) => m.guard.complete(m.stores.idempotency, r, outcome);
-
-async function refusal(call: Promise<unknown>): Promise<ApiError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describe('claim and replay', () => {
   it('lets the first request run and replays its answer to the same request', async () => {
@@ -62,7 +53,7 @@ describe('claim and replay', () => {
 
   it('answers 409, retryable, while the first request has not finished', async () => {
     await claim(request());
-    const error = await refusal(claim(request()));
+    const error = await apiErrorOf(claim(request()));
     expect(error).toMatchObject({ status: 409, code: 'idempotency_key_in_use', shouldRetry: true });
   });
 
@@ -71,7 +62,7 @@ describe('claim and replay', () => {
     const first = request();
     await claim(first);
     for (const moment of ['in flight', 'finished']) {
-      const error = await refusal(claim(request({ fingerprint: other })));
+      const error = await apiErrorOf(claim(request({ fingerprint: other })));
       expect(error, moment).toMatchObject({ status: 400, type: 'idempotency_error', code: 'idempotency_key_reused' });
       await complete(first);
     }
@@ -108,10 +99,10 @@ describe('time', () => {
     const abandoned = request();
     await claim(abandoned);
     m.clock.advance(59);
-    await refusal(claim(request()));
+    await apiErrorOf(claim(request()));
     m.clock.advance(1);
     const other = fingerprintOf(['POST', '/v1/apps/secrets', 'acct_P', { name: 'other' }]);
-    expect(await refusal(claim(request({ fingerprint: other })))).toMatchObject({ code: 'idempotency_key_reused' });
+    expect(await apiErrorOf(claim(request({ fingerprint: other })))).toMatchObject({ code: 'idempotency_key_reused' });
     const retry = request();
     expect(await claim(retry)).toBeUndefined();
     await complete(retry);

@@ -4,7 +4,6 @@
  * what each sets on the request's context, and the error it answers with.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/errors/api-error.js';
 import { ENDPOINTS } from '../../src/http/build-app.js';
 import { RateLimiter } from '../../src/http/rate-limiter.js';
 import type { RequestContext, Stage } from '../../src/http/request-context.js';
@@ -17,7 +16,8 @@ import { route } from '../../src/http/stages/route.js';
 import { stripeHeaders } from '../../src/http/stages/stripe-headers.js';
 import { emulatedPlatformOf, generateApiKey, KeyAuthority } from '../../src/keys/api-keys.js';
 import { type MemoryStore, openMemoryStore } from '../support/memory-store.js';
-import { type RequestInit, requestContext, runStages } from '../support/request-context.js';
+import { apiErrorOf } from '../support/rejection.js';
+import { type RequestInit, requestContext, runStages, stagesBeforeExecute } from '../support/request-context.js';
 
 let m: MemoryStore;
 beforeEach(async () => {
@@ -30,27 +30,9 @@ const FORM = { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/x-ww
 const keys = () => new KeyAuthority(m.stores.apiKeys, { emulator: true });
 /** The request path's stages in order; a test runs those before the one it tests, then that one. */
 const STAGES = ['route', 'stripeHeaders', 'authenticate', 'readParams', 'parseCommand', 'authorize', 'idempotency'];
-const pathBefore = (name: string): Stage[] =>
-  [
-    route(ENDPOINTS),
-    stripeHeaders,
-    authenticate(keys(), undefined),
-    readParams(DEFAULT_LIMITS),
-    parseCommand,
-    authorize,
-    idempotency,
-  ].slice(0, STAGES.indexOf(name));
+const pathBefore = (name: string): Stage[] => stagesBeforeExecute(keys()).slice(0, STAGES.indexOf(name));
 const through = (name: string, stage: Stage, method: string, target: string, init: RequestInit = {}) =>
   runStages(requestContext(method, target, { headers: FORM, ...init }), [...pathBefore(name), stage]);
-
-async function refusal(pending: Promise<unknown>): Promise<ApiError> {
-  const error = await pending.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describe('route', () => {
   it('finds the endpoint of each method and path, and names its operation', async () => {
@@ -74,7 +56,7 @@ describe('route', () => {
       ['GET', '/v1/apps/secrets/'],
       ['GET', '/v1/customers'],
     ] as const) {
-      const error = await refusal(Promise.resolve().then(() => route(ENDPOINTS)(requestContext(method, path))));
+      const error = await apiErrorOf(() => route(ENDPOINTS)(requestContext(method, path)));
       expect(error).toMatchObject({ status: 404, code: 'resource_missing' });
       expect(error.message).toContain(`${method}: ${path}`);
     }
@@ -103,11 +85,11 @@ describe('Stripe headers', () => {
   });
 
   it('refuses a malformed API version with 400 and a malformed account with 403', async () => {
-    expect(await refusal(headers({ 'Stripe-Version': 'latest' }))).toMatchObject({
+    expect(await apiErrorOf(headers({ 'Stripe-Version': 'latest' }))).toMatchObject({
       status: 400,
       code: 'api_version_invalid',
     });
-    expect(await refusal(headers({ 'Stripe-Account': 'acct_; drop' }))).toMatchObject({
+    expect(await apiErrorOf(headers({ 'Stripe-Account': 'acct_; drop' }))).toMatchObject({
       status: 403,
       code: 'account_invalid',
     });
@@ -144,7 +126,7 @@ describe('authenticate', () => {
     });
     expect(context.record).toMatchObject({ keyId: record.id, livemode: true, account: 'acct_Team' });
     await m.stores.apiKeys.revoke(record.id, m.clock.now());
-    const revoked = await refusal(
+    const revoked = await apiErrorOf(
       through('authenticate', stage, 'GET', '/v1/apps/secrets', { headers: { Authorization: `Bearer ${key}` } }),
     );
     expect(revoked).toMatchObject({ status: 401, code: 'api_key_expired' });
@@ -160,14 +142,14 @@ describe('authenticate', () => {
       ['Bearer pk_test_123', 'api_key_invalid'],
     ] as const) {
       const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
-      const error = await refusal(through('authenticate', stage, 'GET', '/v1/apps/secrets', { headers }));
+      const error = await apiErrorOf(through('authenticate', stage, 'GET', '/v1/apps/secrets', { headers }));
       expect(error, authorization).toMatchObject({ status: 401, code });
     }
   });
 
   it('refuses unregistered test keys when emulator mode is off', async () => {
     const stage = authenticate(new KeyAuthority(m.stores.apiKeys, { emulator: false }), undefined);
-    expect(await refusal(through('authenticate', stage, 'GET', '/v1/apps/secrets'))).toMatchObject({ status: 401 });
+    expect(await apiErrorOf(through('authenticate', stage, 'GET', '/v1/apps/secrets'))).toMatchObject({ status: 401 });
   });
 
   it("applies the rate limit per platform and mode, on the server's clock", async () => {
@@ -176,11 +158,11 @@ describe('authenticate', () => {
       through('authenticate', stage, 'GET', '/v1/apps/secrets', { headers: { Authorization: `Bearer ${key}` } });
     await call(KEY);
     await call(KEY);
-    expect(await refusal(call(KEY))).toMatchObject({ status: 429, code: 'rate_limit' });
+    expect(await apiErrorOf(call(KEY))).toMatchObject({ status: 429, code: 'rate_limit' });
     await call('sk_test_other');
     m.clock.advanceMs(500);
     await call(KEY);
-    expect(await refusal(call(KEY))).toMatchObject({ status: 429 });
+    expect(await apiErrorOf(call(KEY))).toMatchObject({ status: 429 });
   });
 });
 
@@ -198,11 +180,11 @@ describe('read params', () => {
 
   it('refuses a body over the limit, declared or streamed, with 413', async () => {
     const small = readParams({ ...DEFAULT_LIMITS, maxBodyBytes: 1024 });
-    const declared = await refusal(
+    const declared = await apiErrorOf(
       through('readParams', small, 'POST', '/v1/apps/secrets', { headers: { ...FORM, 'Content-Length': '1025' } }),
     );
     expect(declared).toMatchObject({ status: 413, code: 'request_too_large' });
-    const streamed = await refusal(
+    const streamed = await apiErrorOf(
       through('readParams', small, 'POST', '/v1/apps/secrets', {
         body: [Buffer.alloc(1000, 'a'), Buffer.alloc(25, 'a')],
       }),
@@ -217,24 +199,24 @@ describe('read params', () => {
   it('refuses a body of another content type, bad encodings and too many parameters with 400', async () => {
     const json = { ...FORM, 'Content-Type': 'application/json' };
     expect(
-      await refusal(through('readParams', stage, 'POST', '/v1/apps/secrets', { headers: json, body: '{}' })),
+      await apiErrorOf(through('readParams', stage, 'POST', '/v1/apps/secrets', { headers: json, body: '{}' })),
     ).toMatchObject({
       code: 'content_type_invalid',
     });
     // An empty body carries no parameters, whatever its declared type.
     await through('readParams', stage, 'POST', '/v1/apps/secrets?name=n', { headers: json, body: '' });
     expect(
-      await refusal(
+      await apiErrorOf(
         through('readParams', stage, 'POST', '/v1/apps/secrets', { body: [Buffer.from([0x6e, 0x3d, 0xc3, 0x28])] }),
       ),
     ).toMatchObject({
       code: 'parameter_invalid_encoding',
     });
-    expect(await refusal(through('readParams', stage, 'GET', '/v1/apps/secrets?name=%zz'))).toMatchObject({
+    expect(await apiErrorOf(through('readParams', stage, 'GET', '/v1/apps/secrets?name=%zz'))).toMatchObject({
       code: 'parameter_invalid_encoding',
     });
     const many = Array.from({ length: 257 }, (_, i) => `p${i}=1`).join('&');
-    expect(await refusal(through('readParams', stage, 'GET', `/v1/apps/secrets?${many}`))).toMatchObject({
+    expect(await apiErrorOf(through('readParams', stage, 'GET', `/v1/apps/secrets?${many}`))).toMatchObject({
       code: 'parameters_too_many',
     });
   });
@@ -265,7 +247,7 @@ describe('parse command', () => {
   });
 
   it("answers the endpoint's validation errors, naming the parameter", async () => {
-    const error = await refusal(
+    const error = await apiErrorOf(
       through('parseCommand', parseCommand, 'POST', '/v1/apps/secrets', { body: 'payload=p&scope[type]=account' }),
     );
     expect(error).toMatchObject({ status: 400, code: 'parameter_missing', param: 'name' });
@@ -280,7 +262,7 @@ describe('authorize', () => {
   };
 
   it("refuses a user-bound key another user's scope with 403, before anything is read", async () => {
-    expect(await refusal(bound('/v1/apps/secrets?scope[type]=user&scope[user]=usr_other'))).toMatchObject({
+    expect(await apiErrorOf(bound('/v1/apps/secrets?scope[type]=user&scope[user]=usr_other'))).toMatchObject({
       status: 403,
       code: 'secret_access_denied',
       param: 'scope[user]',
@@ -311,7 +293,7 @@ describe('idempotency', () => {
   it('refuses a key over 255 characters or with bytes outside printable ASCII', async () => {
     await post('name=n&payload=p&scope[type]=account', { 'Idempotency-Key': 'k'.repeat(255) });
     for (const key of ['k'.repeat(256), 'tab\there']) {
-      const error = await refusal(post('name=n&payload=p&scope[type]=account', { 'Idempotency-Key': key }));
+      const error = await apiErrorOf(post('name=n&payload=p&scope[type]=account', { 'Idempotency-Key': key }));
       expect(error).toMatchObject({ status: 400, code: 'idempotency_key_invalid' });
     }
   });

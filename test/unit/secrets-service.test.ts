@@ -4,9 +4,9 @@
  * the sweep, cursor pagination, namespaces, user-bound callers, and sealed payloads.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/errors/api-error.js';
 import { MAX_EXPIRY_SECONDS, type Owner, type Scope } from '../../src/secrets/secret.js';
 import { type MemoryStore, openMemoryStore } from '../support/memory-store.js';
+import { apiErrorOf } from '../support/rejection.js';
 
 let m: MemoryStore;
 beforeEach(async () => {
@@ -19,16 +19,6 @@ const ACCOUNT: Scope = { type: 'account' };
 const user = (id: string): Scope => ({ type: 'user', user: id });
 const plain = { withPayload: false };
 const withPayload = { withPayload: true };
-
-/** The ApiError `call` rejects with; fails when it resolves or throws anything else. */
-async function apiError(call: Promise<unknown>): Promise<ApiError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 describe('set and find', () => {
   it('stores a secret under its name and scope, and shows its payload only when asked', async () => {
@@ -71,14 +61,14 @@ describe('set and find', () => {
       .set({ ciphertext: rows[0]?.ciphertext as Uint8Array })
       .where('name', '=', 'other')
       .execute();
-    const error = await apiError(m.secrets.find(OWNER, 'other', ACCOUNT, withPayload));
+    const error = await apiErrorOf(m.secrets.find(OWNER, 'other', ACCOUNT, withPayload));
     expect(error).toMatchObject({ status: 500, code: 'secret_corrupted' });
     // Without its payload the secret is still found.
     expect((await m.secrets.find(OWNER, 'other', ACCOUNT, plain)).name).toBe('other');
   });
 
   it('answers a missing secret with resource_missing on name', async () => {
-    const error = await apiError(m.secrets.find(OWNER, 'nope', ACCOUNT, plain));
+    const error = await apiErrorOf(m.secrets.find(OWNER, 'nope', ACCOUNT, plain));
     expect(error).toMatchObject({ status: 404, code: 'resource_missing', param: 'name' });
   });
 });
@@ -115,7 +105,7 @@ describe('namespaces', () => {
       m.secrets.delete(bound, 'theirs', user('usr_other')),
     ];
     for (const attempt of attempts) {
-      expect(await apiError(attempt)).toMatchObject({
+      expect(await apiErrorOf(attempt)).toMatchObject({
         status: 403,
         code: 'secret_access_denied',
         param: 'scope[user]',
@@ -131,7 +121,7 @@ describe('namespaces', () => {
 describe('the cap of 10 per scope', () => {
   it('refuses an 11th name, still replaces an existing one, and counts each scope apart', async () => {
     for (let i = 0; i < 10; i++) await m.secrets.set(OWNER, { name: `n${i}`, payload: 'p', scope: ACCOUNT }, plain);
-    const error = await apiError(m.secrets.set(OWNER, { name: 'n10', payload: 'p', scope: ACCOUNT }, plain));
+    const error = await apiErrorOf(m.secrets.set(OWNER, { name: 'n10', payload: 'p', scope: ACCOUNT }, plain));
     expect(error).toMatchObject({ status: 400, code: 'secret_limit_reached', param: 'name' });
     await m.secrets.set(OWNER, { name: 'n3', payload: 'replaced', scope: ACCOUNT }, plain);
     await m.secrets.set(OWNER, { name: 'n10', payload: 'p', scope: user('usr_1') }, plain);
@@ -145,10 +135,12 @@ describe('expiry', () => {
   it('accepts from the next second to 100 years ahead, and refuses the rest', async () => {
     const now = m.clock.now();
     for (const expiresAt of [now - 1, now]) {
-      const error = await apiError(m.secrets.set(OWNER, { name: 'e', payload: 'p', scope: ACCOUNT, expiresAt }, plain));
+      const error = await apiErrorOf(
+        m.secrets.set(OWNER, { name: 'e', payload: 'p', scope: ACCOUNT, expiresAt }, plain),
+      );
       expect(error).toMatchObject({ status: 400, code: 'parameter_invalid_integer', param: 'expires_at' });
     }
-    const tooFar = await apiError(
+    const tooFar = await apiErrorOf(
       m.secrets.set(OWNER, { name: 'e', payload: 'p', scope: ACCOUNT, expiresAt: now + MAX_EXPIRY_SECONDS + 1 }, plain),
     );
     expect(tooFar.message).toMatch(/100 years/);
@@ -164,11 +156,11 @@ describe('expiry', () => {
     for (let i = 0; i < 9; i++) await m.secrets.set(OWNER, { name: `n${i}`, payload: 'p', scope: ACCOUNT }, plain);
     m.clock.advance(9);
     expect((await m.secrets.find(OWNER, 'short', ACCOUNT, plain)).id).toBe(short.id);
-    await apiError(m.secrets.set(OWNER, { name: 'eleventh', payload: 'p', scope: ACCOUNT }, plain));
+    await apiErrorOf(m.secrets.set(OWNER, { name: 'eleventh', payload: 'p', scope: ACCOUNT }, plain));
     m.clock.advance(1);
-    expect(await apiError(m.secrets.find(OWNER, 'short', ACCOUNT, plain))).toMatchObject({ status: 404 });
-    expect(await apiError(m.secrets.delete(OWNER, 'short', ACCOUNT))).toMatchObject({ status: 404 });
-    const cursor = await apiError(m.secrets.list(OWNER, ACCOUNT, { limit: 10, startingAfter: short.id }, plain));
+    expect(await apiErrorOf(m.secrets.find(OWNER, 'short', ACCOUNT, plain))).toMatchObject({ status: 404 });
+    expect(await apiErrorOf(m.secrets.delete(OWNER, 'short', ACCOUNT))).toMatchObject({ status: 404 });
+    const cursor = await apiErrorOf(m.secrets.list(OWNER, ACCOUNT, { limit: 10, startingAfter: short.id }, plain));
     expect(cursor).toMatchObject({ status: 404, param: 'starting_after' });
     const listed = await m.secrets.list(OWNER, ACCOUNT, { limit: 100 }, plain);
     expect(listed.secrets.map((s) => s.name)).not.toContain('short');
@@ -221,7 +213,7 @@ describe('list', () => {
 
   it('refuses a cursor of another scope as a missing one', async () => {
     const other = await m.secrets.set(OWNER, { name: 'n', payload: 'p', scope: user('usr_1') }, plain);
-    const error = await apiError(m.secrets.list(OWNER, ACCOUNT, { limit: 3, endingBefore: other.id }, plain));
+    const error = await apiErrorOf(m.secrets.list(OWNER, ACCOUNT, { limit: 3, endingBefore: other.id }, plain));
     expect(error).toMatchObject({ status: 404, code: 'resource_missing', param: 'ending_before' });
   });
 });
@@ -231,7 +223,7 @@ describe('delete', () => {
     const created = await m.secrets.set(OWNER, { name: 'gone', payload: 'p', scope: user('usr_1') }, plain);
     const deleted = await m.secrets.delete(OWNER, 'gone', user('usr_1'));
     expect(deleted).toEqual(created);
-    expect(await apiError(m.secrets.delete(OWNER, 'gone', user('usr_1')))).toMatchObject({ status: 404 });
-    expect(await apiError(m.secrets.find(OWNER, 'gone', user('usr_1'), plain))).toMatchObject({ status: 404 });
+    expect(await apiErrorOf(m.secrets.delete(OWNER, 'gone', user('usr_1')))).toMatchObject({ status: 404 });
+    expect(await apiErrorOf(m.secrets.find(OWNER, 'gone', user('usr_1'), plain))).toMatchObject({ status: 404 });
   });
 });
