@@ -6,6 +6,7 @@
  */
 import Stripe from 'stripe';
 import { afterAll, beforeAll } from 'vitest';
+import type { Stores } from '../../src/app/compose.js';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../../src/config/server-config.js';
 import { jsonLogger } from '../../src/logging/logger.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
@@ -30,6 +31,8 @@ export interface InProcessHandle {
   readonly metricsUrl: string | undefined;
   /** Runs the expiry sweep (with the idempotency records' pruning) now, as its timer would. */
   sweep(): Promise<void>;
+  /** The server's own stores, to look at what it stored on either engine. */
+  readonly stores: Stores;
   /** Every log line the server wrote so far (JSON lines, as `--log-format json` writes them). */
   output(): string;
   /** Resolves once the server has logged `text`. */
@@ -85,6 +88,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     clock,
     metricsUrl: running.metricsUrl && `${running.metricsUrl}/metrics`,
     sweep: () => running.jobs.sweep(),
+    stores: running.composition.stores,
     output: () => lines.text,
     logged: (text) => lines.written(text),
     stripe: (key = 'sk_test_123', stripeConfig = {}) =>
