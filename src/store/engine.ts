@@ -19,6 +19,7 @@ import {
   sql,
 } from 'kysely';
 import type pg from 'pg';
+import { redactDatabaseUrl } from './database-url.js';
 import { type DirectRunner, isPreparedSql, runDirectly } from './prepared-query.js';
 import type { Database, Db } from './schema.js';
 import { translateDriverError } from './store-errors.js';
@@ -34,8 +35,27 @@ export interface AppendColumn {
 /** Appends `rows`, each a value per column in the order the appender was made with. */
 export type AppendRows = (rows: ReadonlyArray<readonly unknown[]>) => Promise<void>;
 
+/**
+ * What the schema needs to know of an engine, asked instead of its name: the migrations write one
+ * schema from these.
+ */
+export interface EngineCapabilities {
+  /** The column type of byte strings. */
+  readonly bytesType: 'blob' | 'bytea';
+  /** An integer primary key the database numbers itself: the type, and whether it needs AUTOINCREMENT. */
+  readonly autoIncrementKey: { readonly type: 'integer' | 'bigserial'; readonly autoIncrement: boolean };
+  /** The collation that orders text byte by byte, where the default collation does not. */
+  readonly bytewiseCollation?: string;
+  /**
+   * The index method for equality lookups on text of any length, where the default btree cannot
+   * hold long values (PostgreSQL's refuses index rows over 2,704 bytes).
+   */
+  readonly longTextIndexMethod?: 'hash';
+}
+
 export interface StoreEngine {
   readonly kind: EngineKind;
+  readonly capabilities: EngineCapabilities;
   readonly db: Db;
   /** A short description for the startup line, never containing a password. */
   readonly description: string;
@@ -65,6 +85,8 @@ export interface StoreEngine {
    * (a unit of work that writes several things, see unit-of-work.ts). Released at its end.
    */
   lockWithin(trx: Db, lockKey: string): Promise<void>;
+  /** The whole database as bytes, to open copies of it (`SqliteOptions.image`); SQLite in memory only. */
+  readonly snapshot?: () => Buffer;
   close(): Promise<void>;
 }
 
@@ -302,8 +324,28 @@ async function syncFile(path: string): Promise<void> {
   }
 }
 
+/** Runs `fn` in one deferred transaction on the writing connection: one consistent snapshot. */
+function snapshotReader(db: Db, writer: DirectRunner): StoreEngine['readSnapshot'] {
+  return (fn) =>
+    db.connection().execute(async (conn) => {
+      runDirectly(conn, writer);
+      await sql`begin`.execute(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        await sql`commit`.execute(conn);
+      }
+    });
+}
+
+/** The file name that opens SQLite in memory: nothing is written to disk, everything is gone at close. */
+export const IN_MEMORY = ':memory:';
+
 export interface SqliteOptions {
+  /** The database file, or IN_MEMORY. */
   readonly file: string;
+  /** In memory: a snapshot of another database in memory to start from, instead of an empty one. */
+  readonly image?: Buffer;
   /**
    * FULL: a write is acknowledged once it is on disk, so it survives power loss. NORMAL: once it is
    * in the operating system's cache, so it survives a crash of the process only.
@@ -311,52 +353,71 @@ export interface SqliteOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
+const SQLITE_CAPABILITIES: EngineCapabilities = {
+  bytesType: 'blob',
+  autoIncrementKey: { type: 'integer', autoIncrement: true },
+};
+
 export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
-  // ':memory:' (unit tests): one connection reads and writes, and there is no file to sync.
-  const inMemory = options.file === ':memory:';
-  if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
+  if (options.file === IN_MEMORY) return openSqliteInMemory(options.image);
+  mkdirSync(dirname(options.file), { recursive: true });
   const native = new SqliteDatabase(options.file);
-  if (!inMemory) native.pragma('journal_mode = WAL');
+  native.pragma('journal_mode = WAL');
   // Commits never fsync on the event loop; WalSync makes them durable when FULL is asked for.
   native.pragma('synchronous = NORMAL');
   // Another process (the CLI, a second server) may hold the write lock for a moment.
   native.pragma('busy_timeout = 5000');
-  const durable = !inMemory && (options.synchronous ?? 'FULL') === 'FULL';
+  const durable = (options.synchronous ?? 'FULL') === 'FULL';
   const wal = durable ? new WalSync(options.file) : undefined;
   const walSync = wal ? wal.request : async () => {};
   const statements = withStatementCache(native);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const writer = statementRunner(statements, false);
-  const reader = inMemory ? undefined : openReader(options.file);
+  const reader = openReader(options.file);
   // Prepared selects on the store's database (a find, a key lookup, a page of a list) run on the
   // reader: outside any transaction, each sees everything committed, and never waits for a batch
   // of writes that holds the writing connection.
-  runDirectly(db, statementRunner(reader ? withStatementCache(reader) : statements, true));
+  runDirectly(db, statementRunner(withStatementCache(reader), true));
   return {
     kind: 'sqlite',
+    capabilities: SQLITE_CAPABILITIES,
     db,
     description: `sqlite ${options.file}`,
     writeTransaction: new GroupCommit(db, walSync, writer).run,
     // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
     lockWithin: async () => {},
     // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
-    readSnapshot: (fn) =>
-      db.connection().execute(async (conn) => {
-        runDirectly(conn, writer);
-        await sql`begin`.execute(conn);
-        try {
-          return await fn(conn);
-        } finally {
-          await sql`commit`.execute(conn);
-        }
-      }),
+    readSnapshot: snapshotReader(db, writer),
     // Writes made outside writeTransaction (a CLI command's, a sweep's) are durable once closed.
     close: async () => {
       await walSync().catch(() => {});
       await wal?.close();
-      reader?.close();
+      reader.close();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * SQLite in memory (`serve --memory`, `startSecretStore`): one connection, since a second one would
+ * open a database of its own. Reads go through kysely's connection lock like writes, so none runs
+ * inside a batch of writes and sees what the batch has not committed yet. Nothing to sync.
+ */
+function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
+  const native = new SqliteDatabase(image ?? IN_MEMORY);
+  const statements = withStatementCache(native);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const writer = statementRunner(statements, false);
+  return {
+    kind: 'sqlite',
+    capabilities: SQLITE_CAPABILITIES,
+    db,
+    description: 'sqlite in memory',
+    writeTransaction: new GroupCommit(db, async () => {}, writer).run,
+    lockWithin: async () => {},
+    readSnapshot: snapshotReader(db, writer),
+    snapshot: () => native.serialize(),
+    close: () => db.destroy(),
   };
 }
 
@@ -423,9 +484,15 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     `select pg_advisory_xact_lock(hashtextextended(${postgres.escapeLiteral(lockKey)}, 0))`;
   return {
     kind: 'postgres',
+    capabilities: {
+      bytesType: 'bytea',
+      autoIncrementKey: { type: 'bigserial', autoIncrement: false },
+      bytewiseCollation: 'C',
+      longTextIndexMethod: 'hash',
+    },
     db,
     migrationSchema,
-    description: `postgres ${redactUrl(options.url)}`,
+    description: `postgres ${redactDatabaseUrl(options.url)}`,
     appender: (table, columns) => {
       const id = postgres.escapeIdentifier;
       const text =
@@ -525,17 +592,6 @@ function translatingPool(pool: pg.Pool, names: StatementNames | undefined): Post
     },
     end: () => pool.end(),
   };
-}
-
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://(unparseable url)';
-  }
 }
 
 /** "No such table" on either engine: PostgreSQL's undefined_table, SQLite's message. */

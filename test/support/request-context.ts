@@ -12,12 +12,14 @@ import { idempotency } from '../../src/http/stages/idempotency.js';
 import { parseCommand } from '../../src/http/stages/parse-command.js';
 import { DEFAULT_LIMITS, readParams } from '../../src/http/stages/read-params.js';
 import { route } from '../../src/http/stages/route.js';
-import { stripeHeaders } from '../../src/http/stages/stripe-headers.js';
+import { readStripeHeaders, stripeHeaders } from '../../src/http/stages/stripe-headers.js';
 import type { KeyAuthority } from '../../src/keys/api-keys.js';
 import { newRequestRecord } from '../../src/logging/request-record.js';
 
 export interface RequestInit {
   readonly headers?: Record<string, string>;
+  /** The server's time when the request arrives (API versions are dated); now by default. */
+  readonly nowMs?: number;
   /** The body, in the chunks it arrives in. */
   readonly body?: string | readonly Buffer[];
 }
@@ -35,6 +37,7 @@ export function requestContext(method: string, target: string, init: RequestInit
   const queryAt = target.indexOf('?');
   return new RequestContext(
     req,
+    readStripeHeaders(req, init.nowMs ?? Date.now()),
     {},
     newRequestRecord(`req_test${++requests}`, method),
     queryAt === -1 ? target : target.slice(0, queryAt),

@@ -1,4 +1,5 @@
 /** The server's time in tests: frozen until the test moves it, so answers hold exactly what it computed. */
+import { ManualClock } from '../../src/testing/manual-clock.js';
 
 export interface TestClock {
   /** Unix seconds, as the server sees them. */
@@ -9,17 +10,7 @@ export interface TestClock {
   advanceMs(milliseconds: number): void;
 }
 
+/** The product's frozen clock (`startSecretStore` uses it too), in whole seconds. */
 export function createTestClock(startMs = Date.now()): TestClock {
-  // Whole seconds: the API speaks seconds, so tests compare with `now()` exactly.
-  let ms = Math.floor(startMs / 1000) * 1000;
-  return {
-    now: () => Math.floor(ms / 1000),
-    nowMs: () => ms,
-    advance(seconds) {
-      ms += seconds * 1000;
-    },
-    advanceMs(milliseconds) {
-      ms += milliseconds;
-    },
-  };
+  return new ManualClock(Math.floor(startMs / 1000));
 }

@@ -24,7 +24,7 @@ const request = (over: Partial<IdempotentRequest> = {}): IdempotentRequest => ({
   owner: 'acct_P:test:caller_1:',
   key: 'idem-1',
   requestId: `req_${++requests}`,
-  fingerprint: fingerprintOf(['POST', '/v1/apps/secrets', 'acct_P', { name: 'n' }]),
+  fingerprint: fingerprintOf('/v1/apps/secrets', ['POST', '/v1/apps/secrets', 'acct_P', { name: 'n' }]),
   ...over,
 });
 
@@ -54,16 +54,16 @@ describe('claim and replay', () => {
   it('answers 409, retryable, while the first request has not finished', async () => {
     await claim(request());
     const error = await apiErrorOf(claim(request()));
-    expect(error).toMatchObject({ status: 409, code: 'idempotency_key_in_use', shouldRetry: true });
+    expect(error).toMatchObject({ status: 409, reason: 'idempotency_key_in_use', shouldRetry: true });
   });
 
   it('answers other parameters under the same key with 400 idempotency_error, finished or not', async () => {
-    const other = fingerprintOf(['POST', '/v1/apps/secrets', 'acct_P', { name: 'other' }]);
+    const other = fingerprintOf('/v1/apps/secrets', ['POST', '/v1/apps/secrets', 'acct_P', { name: 'other' }]);
     const first = request();
     await claim(first);
     for (const moment of ['in flight', 'finished']) {
       const error = await apiErrorOf(claim(request({ fingerprint: other })));
-      expect(error, moment).toMatchObject({ status: 400, type: 'idempotency_error', code: 'idempotency_key_reused' });
+      expect(error, moment).toMatchObject({ status: 400, type: 'idempotency_error', reason: 'idempotency_key_reused' });
       await complete(first);
     }
   });
@@ -85,7 +85,12 @@ describe('time', () => {
     m.clock.advance(DAY - 1);
     expect(await claim(request())).toMatchObject({ replayOf: first.requestId });
     m.clock.advance(1);
-    const other = fingerprintOf(['POST', '/v1/apps/secrets/delete', 'acct_P', { name: 'n' }]);
+    const other = fingerprintOf('/v1/apps/secrets/delete', [
+      'POST',
+      '/v1/apps/secrets/delete',
+      'acct_P',
+      { name: 'n' },
+    ]);
     const fresh = request({ fingerprint: other });
     expect(await claim(fresh)).toBeUndefined();
     await complete(fresh, { status: 200, body: '{"deleted":true}' });
@@ -101,8 +106,10 @@ describe('time', () => {
     m.clock.advance(59);
     await apiErrorOf(claim(request()));
     m.clock.advance(1);
-    const other = fingerprintOf(['POST', '/v1/apps/secrets', 'acct_P', { name: 'other' }]);
-    expect(await apiErrorOf(claim(request({ fingerprint: other })))).toMatchObject({ code: 'idempotency_key_reused' });
+    const other = fingerprintOf('/v1/apps/secrets', ['POST', '/v1/apps/secrets', 'acct_P', { name: 'other' }]);
+    expect(await apiErrorOf(claim(request({ fingerprint: other })))).toMatchObject({
+      reason: 'idempotency_key_reused',
+    });
     const retry = request();
     expect(await claim(retry)).toBeUndefined();
     await complete(retry);
@@ -154,8 +161,18 @@ describe('saved answers', () => {
 
 describe('fingerprints and record owners', () => {
   it('take parameters in any order as the same request, and any change as another', () => {
-    const a = fingerprintOf(['POST', '/p', 'acct_1', { name: 'n', scope: { type: 'user', user: 'u' }, expand: ['x'] }]);
-    const b = fingerprintOf(['POST', '/p', 'acct_1', { expand: ['x'], scope: { user: 'u', type: 'user' }, name: 'n' }]);
+    const a = fingerprintOf('/p', [
+      'POST',
+      '/p',
+      'acct_1',
+      { name: 'n', scope: { type: 'user', user: 'u' }, expand: ['x'] },
+    ]);
+    const b = fingerprintOf('/p', [
+      'POST',
+      '/p',
+      'acct_1',
+      { expand: ['x'], scope: { user: 'u', type: 'user' }, name: 'n' },
+    ]);
     expect(a).toBe(b);
     const changes: FormValue[][] = [
       ['POST', '/p', 'acct_2', { name: 'n', scope: { type: 'user', user: 'u' }, expand: ['x'] }],
@@ -163,7 +180,7 @@ describe('fingerprints and record owners', () => {
       ['POST', '/p', 'acct_1', { name: 'n', scope: { type: 'user', user: 'v' }, expand: ['x'] }],
       ['POST', '/p', 'acct_1', { name: 'n', scope: { type: 'user', user: 'u' }, expand: ['x', 'y'] }],
     ];
-    for (const changed of changes) expect(fingerprintOf(changed)).not.toBe(a);
+    for (const changed of changes) expect(fingerprintOf('/p', changed)).not.toBe(a);
   });
 
   it('name the platform, the mode, the key and the bound user', () => {

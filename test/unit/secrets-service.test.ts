@@ -62,14 +62,14 @@ describe('set and find', () => {
       .where('name', '=', 'other')
       .execute();
     const error = await apiErrorOf(m.secrets.find(OWNER, 'other', ACCOUNT, withPayload));
-    expect(error).toMatchObject({ status: 500, code: 'secret_corrupted' });
+    expect(error).toMatchObject({ status: 500, reason: 'secret_corrupted' });
     // Without its payload the secret is still found.
     expect((await m.secrets.find(OWNER, 'other', ACCOUNT, plain)).name).toBe('other');
   });
 
   it('answers a missing secret with resource_missing on name', async () => {
     const error = await apiErrorOf(m.secrets.find(OWNER, 'nope', ACCOUNT, plain));
-    expect(error).toMatchObject({ status: 404, code: 'resource_missing', param: 'name' });
+    expect(error).toMatchObject({ status: 404, reason: 'resource_missing', param: 'name' });
   });
 });
 
@@ -107,7 +107,7 @@ describe('namespaces', () => {
     for (const attempt of attempts) {
       expect(await apiErrorOf(attempt)).toMatchObject({
         status: 403,
-        code: 'secret_access_denied',
+        reason: 'secret_access_denied',
         param: 'scope[user]',
       });
     }
@@ -122,7 +122,7 @@ describe('the cap of 10 per scope', () => {
   it('refuses an 11th name, still replaces an existing one, and counts each scope apart', async () => {
     for (let i = 0; i < 10; i++) await m.secrets.set(OWNER, { name: `n${i}`, payload: 'p', scope: ACCOUNT }, plain);
     const error = await apiErrorOf(m.secrets.set(OWNER, { name: 'n10', payload: 'p', scope: ACCOUNT }, plain));
-    expect(error).toMatchObject({ status: 400, code: 'secret_limit_reached', param: 'name' });
+    expect(error).toMatchObject({ status: 400, reason: 'secret_limit_reached', param: 'name' });
     await m.secrets.set(OWNER, { name: 'n3', payload: 'replaced', scope: ACCOUNT }, plain);
     await m.secrets.set(OWNER, { name: 'n10', payload: 'p', scope: user('usr_1') }, plain);
     await m.secrets.delete(OWNER, 'n0', ACCOUNT);
@@ -138,7 +138,7 @@ describe('expiry', () => {
       const error = await apiErrorOf(
         m.secrets.set(OWNER, { name: 'e', payload: 'p', scope: ACCOUNT, expiresAt }, plain),
       );
-      expect(error).toMatchObject({ status: 400, code: 'parameter_invalid_integer', param: 'expires_at' });
+      expect(error).toMatchObject({ status: 400, reason: 'expires_at_invalid', param: 'expires_at' });
     }
     const tooFar = await apiErrorOf(
       m.secrets.set(OWNER, { name: 'e', payload: 'p', scope: ACCOUNT, expiresAt: now + MAX_EXPIRY_SECONDS + 1 }, plain),
@@ -214,7 +214,7 @@ describe('list', () => {
   it('refuses a cursor of another scope as a missing one', async () => {
     const other = await m.secrets.set(OWNER, { name: 'n', payload: 'p', scope: user('usr_1') }, plain);
     const error = await apiErrorOf(m.secrets.list(OWNER, ACCOUNT, { limit: 3, endingBefore: other.id }, plain));
-    expect(error).toMatchObject({ status: 404, code: 'resource_missing', param: 'ending_before' });
+    expect(error).toMatchObject({ status: 404, reason: 'resource_missing', param: 'ending_before' });
   });
 });
 
