@@ -6,6 +6,8 @@ process.stdout.write(`\n${postgres.reason}\n\n`);
 
 const shared = {
   pool: 'forks' as const,
+  // Builds dist/ when the sources are newer, for the suites that spawn dist/main.js.
+  globalSetup: ['./test/support/build-dist.ts'],
   testTimeout: 30_000,
   hookTimeout: 30_000,
   env: postgres.url ? { SECRET_STORE_TEST_DATABASE_URL: postgres.url } : {},
@@ -27,7 +29,7 @@ const ON_BOTH_ENGINES = [
 
 export default defineConfig({
   test: {
-    // Acceptance tests start real server processes; two cores run two files at a time well.
+    // Two cores run two files at a time well.
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-line-reporter.ts'],
     projects: [

@@ -1,14 +1,16 @@
 /**
  * A lost database: requests get a Stripe-shaped 503 `api_error`, and the server recovers by itself
  * when PostgreSQL is back. Uses a throwaway cluster of its own (initdb in a temp dir, run as the
- * `postgres` user), so stopping it disturbs nothing else.
+ * `postgres` user), so stopping it disturbs nothing else. The server runs in this process: an
+ * error the pool does not handle would fail the run.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, raw, removeDir, type ServerHandle, startServer } from '../support/server-process.js';
+import { type InProcessHandle, raw, removeDir, startInProcess } from '../support/in-process-server.js';
+import { freePort } from '../support/server-process.js';
 
 const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [];
 const bin = versions.length ? join('/usr/lib/postgresql', versions.sort().at(-1) as string, 'bin') : '';
@@ -20,7 +22,7 @@ const asPostgres = (args: string[]) =>
 describe.skipIf(!canRun)('losing the PostgreSQL connection', () => {
   let dir: string;
   let port: number;
-  let server: ServerHandle;
+  let server: InProcessHandle;
   const pgCtl = (action: 'start' | 'stop') =>
     asPostgres([
       join(bin, 'pg_ctl'),
@@ -40,9 +42,9 @@ describe.skipIf(!canRun)('losing the PostgreSQL connection', () => {
     port = await freePort();
     asPostgres([join(bin, 'initdb'), '-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres']);
     pgCtl('start');
-    server = await startServer({
+    server = await startInProcess({
       databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      env: { SECRET_STORE_DB_CONNECT_TIMEOUT_MS: '1000' },
+      config: { dbConnectTimeoutMs: 1000 },
     });
   }, 120_000);
 
@@ -78,19 +80,12 @@ describe.skipIf(!canRun)('losing the PostgreSQL connection', () => {
       stripe.apps.secrets.create({ name: 'during', payload: 'x', scope: { type: 'account' } }),
     ).rejects.toMatchObject({ type: 'StripeAPIError', statusCode: 503 });
 
+    // pg_ctl -w returns once PostgreSQL accepts connections: the server must serve again at once,
+    // whatever its pool held while the database was down.
     pgCtl('start');
-    let found: { payload?: string | null } | undefined;
-    const deadline = Date.now() + 15_000;
-    while (!found && Date.now() < deadline) {
-      try {
-        found = await stripe.apps.secrets.find({ name: 'before', scope: { type: 'account' }, expand: ['payload'] });
-      } catch {
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    expect(found?.payload).toBe('kept');
+    const found = await stripe.apps.secrets.find({ name: 'before', scope: { type: 'account' }, expand: ['payload'] });
+    expect(found.payload).toBe('kept');
     const created = await stripe.apps.secrets.create({ name: 'after', payload: 'y', scope: { type: 'account' } });
     expect(created.name).toBe('after');
-    expect(server.process.exitCode).toBeNull();
   }, 60_000);
 });
