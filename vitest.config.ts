@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
-import { findPostgres } from './test/support/find-postgres.js';
+import { findPooler, findPostgres } from './test/support/find-postgres.js';
 
 const postgres = await findPostgres(process.env);
-process.stdout.write(`\n${postgres.reason}\n\n`);
+const pooler = postgres.url ? await findPooler(process.env) : { reason: 'PgBouncer suites SKIPPED: no PostgreSQL' };
+process.stdout.write(`\n${postgres.reason}\n${pooler.reason}\n\n`);
 
 const shared = {
   pool: 'forks' as const,
@@ -47,8 +48,22 @@ export default defineConfig({
               test: {
                 ...shared,
                 name: 'postgres',
-                include: [...ON_BOTH_ENGINES, 'test/postgres/**/*.test.ts'],
+                // The fuzz suite once on PostgreSQL too (not through the pooler: it is about the API).
+                include: [...ON_BOTH_ENGINES, 'test/reliability/fuzz-http.test.ts', 'test/postgres/**/*.test.ts'],
                 env: { ...shared.env, SECRET_STORE_TEST_ENGINE: 'postgres' },
+              },
+            },
+          ]
+        : []),
+      // The same acceptance suites once more, every server behind PgBouncer in transaction mode.
+      ...(pooler.url
+        ? [
+            {
+              test: {
+                ...shared,
+                name: 'pgbouncer',
+                include: ON_BOTH_ENGINES,
+                env: { ...shared.env, SECRET_STORE_TEST_ENGINE: 'postgres', SECRET_STORE_TEST_POOLER_URL: pooler.url },
               },
             },
           ]

@@ -45,7 +45,7 @@ export function composeStores(engine: StoreEngine): Stores {
     engine,
     secrets: new SqlSecretStore(engine),
     idempotency: new SqlIdempotencyStore(engine),
-    apiKeys: new SqlApiKeyStore(engine.db),
+    apiKeys: new SqlApiKeyStore(engine),
     meta: new MetaStore(engine.db),
     audit: new SqlAuditLog(engine),
   };

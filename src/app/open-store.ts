@@ -4,9 +4,11 @@ import { adoptActiveKey } from '../crypto/active-key.js';
 import { Keyring, type LoadedKeys, loadKeys, newMasterKey } from '../crypto/keyring.js';
 import type { MasterKey } from '../crypto/payload-cipher.js';
 import type { Logger } from '../logging/logger.js';
-import { IN_MEMORY, openPostgres, openSqlite, type StoreEngine } from '../store/engine.js';
+import type { StoreEngine } from '../store/engine.js';
 import { MetaStore } from '../store/meta-store.js';
 import { migrateToLatest, migrationsCurrent } from '../store/migrations.js';
+import { openPostgres } from '../store/postgres/open-postgres.js';
+import { IN_MEMORY, openSqlite } from '../store/sqlite/open-sqlite.js';
 import { keyringSource } from './keyring-source.js';
 
 export type StoreConfig = Pick<
@@ -16,6 +18,7 @@ export type StoreConfig = Pick<
   | 'databaseUrl'
   | 'dbPoolSize'
   | 'dbStatementTimeoutMs'
+  | 'dbQueryTimeoutMs'
   | 'dbConnectTimeoutMs'
   | 'dbPreparedStatements'
   | 'migrate'
@@ -29,6 +32,7 @@ export function openEngine(config: Omit<StoreConfig, 'migrate'>): Promise<StoreE
         url: config.databaseUrl,
         poolSize: config.dbPoolSize,
         statementTimeoutMs: config.dbStatementTimeoutMs,
+        queryTimeoutMs: config.dbQueryTimeoutMs,
         connectTimeoutMs: config.dbConnectTimeoutMs,
         preparedStatements: config.dbPreparedStatements,
       })

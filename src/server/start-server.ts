@@ -40,6 +40,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const engine = await openStore(config);
+  if (engine.notice) logger.info(engine.notice);
   const opened: Server[] = [];
   const closers: Array<() => void> = [];
   try {
