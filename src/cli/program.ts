@@ -1,6 +1,6 @@
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
+import { StartupError } from '../app/startup-error.js';
 import { ConfigError } from '../config/server-config.js';
-import { WrongMasterKeyError } from '../crypto/active-key.js';
 import { registerAudit } from './audit-command.js';
 import { registerBackup } from './backup-command.js';
 import { CliError } from './cli-error.js';
@@ -46,7 +46,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   return program;
 }
 
-const KNOWN_ERRORS = [CliError, ConfigError, WrongMasterKeyError];
+const KNOWN_ERRORS = [CliError, ConfigError, StartupError];
 
 /**
  * commander's own output (help, usage errors) to the run's streams. Help width and colours follow

@@ -67,7 +67,8 @@ export function registerServe(program: Command): void {
         import('../logging/logger.js'),
         import('../server/start-server.js'),
       ]);
-      const logger = createLogger(config.logFormat);
+      const { stdout } = cliIo();
+      const logger = createLogger(config.logFormat, stdout === process.stdout ? undefined : stdout);
       // Handlers go in before anything is announced: a signal sent as soon as the startup line
       // appears must shut down cleanly, not hit Node's default action.
       let running: RunningServer | undefined;
@@ -87,7 +88,13 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      running = await startServer(config, logger);
+      try {
+        running = await startServer(config, logger);
+      } catch (error) {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        throw error;
+      }
       if (stopping) {
         await running.close();
         return;
