@@ -5,7 +5,8 @@
  */
 
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, type WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { payloadBinding } from '../crypto/bindings.js';
 import { CorruptEnvelopeError, type PayloadCipher } from '../crypto/payload-cipher.js';
@@ -83,9 +84,19 @@ export interface ExportOptions {
   readonly onProgress?: (done: number) => void;
 }
 
-/** Writes every live secret to `path` (mode 0600); returns how many. */
+/** Writes every live secret to `path` (mode 0600, also over an existing file); returns how many. */
 export async function exportSecrets(store: SecretStore, path: string, options: ExportOptions): Promise<number> {
-  const out = createWriteStream(path, { mode: 0o600 });
+  // The mode given to open applies only to a file it creates: an existing one is tightened before
+  // anything is written to it.
+  const handle = await open(path, 'w', 0o600);
+  let out: WriteStream;
+  try {
+    await handle.chmod(0o600);
+    out = handle.createWriteStream();
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   const write = async (line: string) => {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
   };

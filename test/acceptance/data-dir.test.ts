@@ -88,3 +88,73 @@ describe('one server per SQLite data directory', () => {
     }
   });
 });
+
+describe('file modes under umask 022', () => {
+  it('makes the data directory 0700 and the database, its -wal and -shm, the key file and the lock 0600', async () => {
+    const dataDir = join(newDir(), 'fresh');
+    const server = await startInProcess({ dataDir, engine: 'sqlite' });
+    try {
+      await server.stripe().apps.secrets.create({ name: 'm', payload: 'p', scope: { type: 'account' } });
+      expect(modeOf(dataDir)).toBe(0o700);
+      for (const file of [
+        'secret-store.db',
+        'secret-store.db-wal',
+        'secret-store.db-shm',
+        'master.key',
+        'serve.lock',
+        'serve.pid',
+      ]) {
+        expect(existsSync(join(dataDir, file)), file).toBe(true);
+        expect(modeOf(join(dataDir, file)).toString(8), file).toBe('600');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('tightens the directory and files of an older install, and says so', async () => {
+    const dataDir = newDir();
+    const first = await startInProcess({ dataDir, engine: 'sqlite' });
+    await first.stripe().apps.secrets.create({ name: 'old', payload: 'p', scope: { type: 'account' } });
+    await first.stop();
+    chmodSync(dataDir, 0o755);
+    for (const file of ['secret-store.db', 'secret-store.db-wal', 'secret-store.db-shm']) {
+      if (existsSync(join(dataDir, file))) chmodSync(join(dataDir, file), 0o644);
+    }
+    const again = await startInProcess({ dataDir, engine: 'sqlite' });
+    try {
+      expect(again.output()).toContain(
+        `the data directory ${dataDir} was open to other users (mode 0755); it is now 0700`,
+      );
+      expect(modeOf(dataDir)).toBe(0o700);
+      for (const file of ['secret-store.db', 'secret-store.db-wal', 'secret-store.db-shm']) {
+        if (existsSync(join(dataDir, file))) expect(modeOf(join(dataDir, file)).toString(8), file).toBe('600');
+      }
+      const found = await again
+        .stripe()
+        .apps.secrets.find({ name: 'old', scope: { type: 'account' }, expand: ['payload'] });
+      expect(found.payload).toBe('p');
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('writes exports 0600, also over an existing file that was readable by everyone', async () => {
+    const dataDir = newDir();
+    const server = await startInProcess({ dataDir, engine: 'sqlite' });
+    await server.stripe().apps.secrets.create({ name: 'e', payload: 'p', scope: { type: 'account' } });
+    await server.stop();
+    const out = join(newDir(), 'exports');
+    mkdirSync(out);
+    const fresh = join(out, 'fresh.jsonl');
+    expect((await cli(['export', '--out', fresh, '--data-dir', dataDir])).code).toBe(0);
+    expect(modeOf(fresh).toString(8)).toBe('600');
+    const existing = join(out, 'existing.jsonl');
+    writeFileSync(existing, 'old contents that are longer than nothing\n'.repeat(100), { mode: 0o644 });
+    expect(modeOf(existing).toString(8)).toBe('644');
+    expect((await cli(['export', '--out', existing, '--data-dir', dataDir])).code).toBe(0);
+    expect(modeOf(existing).toString(8)).toBe('600');
+    expect(readFileSync(existing, 'utf8')).not.toContain('old contents');
+    expect(readFileSync(existing, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+});
