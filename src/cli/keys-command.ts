@@ -4,6 +4,7 @@ import type { ApiKeyStore } from '../store/api-key-store.js';
 import { CliError } from './cli-error.js';
 import { cliIo } from './cli-io.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
+import { formatTable } from './table.js';
 
 const withKeyStore = <T>(options: StoreOptions, fn: (store: ApiKeyStore) => Promise<T>): Promise<T> =>
   withStore(options, (stores) => fn(stores.apiKeys));
@@ -75,15 +76,4 @@ export function registerKeys(program: Command): void {
       if (outcome === 'missing') throw new CliError(`no API key with id '${id}'`);
       cliIo().stdout.write(outcome === 'revoked' ? `Revoked ${id}.\n` : `${id} was already revoked.\n`);
     });
-}
-
-export function formatTable(rows: ReadonlyArray<Record<string, string>>): string {
-  const columns = Object.keys(rows[0] ?? {});
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const render = (cells: string[]) =>
-    `${cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd()}\n`;
-  return render(columns.map((c) => c.toUpperCase())) + rows.map((r) => render(columns.map((c) => r[c] ?? ''))).join('');
 }

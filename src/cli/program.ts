@@ -10,6 +10,7 @@ import { registerRotateKey } from './rotate-key-command.js';
 import { registerSecrets } from './secrets-command.js';
 import { registerServe } from './serve-command.js';
 import { addStoreOptions, type StoreOptions, storeConfig } from './store-options.js';
+import { terminalText } from './table.js';
 
 export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('secret-store')
@@ -80,7 +81,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       if (error instanceof CommanderError) return error.exitCode;
       const known = KNOWN_ERRORS.some((k) => error instanceof k);
       const message = error instanceof Error ? error.message : String(error);
-      io.stderr.write(`secret-store: ${known ? message : `unexpected error: ${message}`}\n`);
+      // A message may quote what a tenant chose (a secret name in the server's answer).
+      io.stderr.write(`secret-store: ${terminalText(known ? message : `unexpected error: ${message}`)}\n`);
       return 1;
     }
   });

@@ -8,7 +8,7 @@ import { DEFAULT_BASE_URL, type Scope, type Secret, SecretStoreClient, SecretSto
 import { CliError } from './cli-error.js';
 import { cliIo } from './cli-io.js';
 import { parseDuration } from './durations.js';
-import { formatTable } from './keys-command.js';
+import { formatTable, terminalText } from './table.js';
 
 interface ConnectionOptions {
   url?: string;
@@ -194,6 +194,9 @@ export function registerSecrets(program: Command): void {
       const scope = parseScope(options.scope);
       const deleted = await calling(() => client.secrets.deleteWhere({ name, scope }));
       if (options.json) cliIo().stdout.write(`${JSON.stringify(deleted, null, 2)}\n`);
-      else cliIo().stdout.write(`Deleted ${deleted.name} (${scopeText(deleted.scope)}, ${deleted.id}).\n`);
+      else
+        cliIo().stdout.write(
+          `${terminalText(`Deleted ${deleted.name} (${scopeText(deleted.scope)}, ${deleted.id}).`)}\n`,
+        );
     });
 }
