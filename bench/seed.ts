@@ -11,6 +11,7 @@ import { masterKeyFrom, PayloadCipher } from '../src/crypto/payload-cipher.js';
 import { emulatedPlatformOf } from '../src/keys/api-keys.js';
 import { createIdGenerator } from '../src/secrets/secret-id.js';
 import type { StoreEngine } from '../src/store/engine.js';
+import { nameKeyOf, scopeKeyOf } from '../src/store/row-keys.js';
 import type { SecretsTable } from '../src/store/schema.js';
 
 export const benchKey = (platform: number) => `sk_test_bench${platform}`;
@@ -44,6 +45,7 @@ export async function seed(
         scopeUser: s.user,
         name: s.name,
       };
+      const columns = { ...key, livemode: 0 };
       rows.push({
         id: newId(),
         platform: key.platform,
@@ -52,6 +54,8 @@ export async function seed(
         scope_type: 'user',
         scope_user: s.user,
         name: s.name,
+        scope_key: scopeKeyOf(columns),
+        name_key: nameKeyOf(columns, s.name),
         ciphertext: cipher.seal(`payload-${i}-${'x'.repeat(40)}`, payloadBinding(key)),
         created: now,
         expires_at: null,

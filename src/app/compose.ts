@@ -102,7 +102,7 @@ export function composeServer(config: ServerConfig, options: ComposeOptions): Co
     health,
     dashboard: config.dashboard ? loadDashboardAssets() : undefined,
     rateLimiter: config.rateLimit
-      ? new RateLimiter({ testPerSecond: config.rateLimitTest, livePerSecond: config.rateLimitLive })
+      ? new RateLimiter({ testPerSecond: config.rateLimitTest, livePerSecond: config.rateLimitLive }, clock)
       : undefined,
     onRequest(record) {
       metrics.observeRequest(record);

@@ -140,6 +140,8 @@ export const errors = {
   notAnObject: (param: string) =>
     invalid('parameter_invalid_object', `Invalid object: ${param} must be an object.`, param),
   notAnArray: (param: string) => invalid('parameter_invalid_array', `Invalid array: ${param} must be an array.`, param),
+  nulCharacter: (param: string) =>
+    invalid('parameter_invalid_string', `Invalid string: ${param} must not contain the NUL character (U+0000).`, param),
   stringTooLong: (param: string, max: number) =>
     invalid('parameter_invalid_string', `Invalid string: ${param} must be at most ${max} characters long.`, param),
   invalidInteger: (param: string, value: string) =>

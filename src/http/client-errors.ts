@@ -31,5 +31,7 @@ export function handleClientError(error: Error & { code?: string }, socket: Dupl
 export function handleUnsupportedRequest(req: IncomingMessage, socket: Duplex): void {
   const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
   socket.on('error', () => {});
+  // Read on, discarding, so that the client's close is seen and the connection ends with it.
+  socket.resume();
   socket.end(rawErrorResponse(errors.unrecognizedUrl(req.method ?? 'CONNECT', path.slice(0, 200)), newRequestId()));
 }

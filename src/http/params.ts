@@ -24,8 +24,13 @@ export function rejectUnknown(params: FormObject, allowed: readonly string[], pr
   }
 }
 
+/**
+ * Every string parameter, whatever it is for: PostgreSQL text cannot hold U+0000 while SQLite can,
+ * so refusing it here, before anything is stored or looked up, gives one answer on both engines.
+ */
 function asString(value: FormValue, param: string): string {
   if (typeof value !== 'string') throw errors.notAString(param);
+  if (value.includes('\0')) throw errors.nulCharacter(param);
   if (codePointLength(value) > MAX_STRING_LENGTH) throw errors.stringTooLong(param, MAX_STRING_LENGTH);
   return value;
 }

@@ -22,6 +22,7 @@ export class RateLimiter {
 
   constructor(
     private readonly limits: RateLimits,
+    /** Milliseconds; only differences count, and a clock set back refills nothing. */
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -36,7 +37,7 @@ export class RateLimiter {
       bucket = { tokens: rate, updatedMs: now };
       this.buckets.set(key, bucket);
     }
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.updatedMs) / 1000) * rate);
+    bucket.tokens = Math.min(rate, bucket.tokens + (Math.max(0, now - bucket.updatedMs) / 1000) * rate);
     bucket.updatedMs = now;
     if (bucket.tokens < 1) return errors.rateLimited(rate, livemode);
     bucket.tokens -= 1;

@@ -19,6 +19,7 @@ import {
   sql,
 } from 'kysely';
 import type pg from 'pg';
+import { redactDatabaseUrl } from './database-url.js';
 import { type DirectRunner, isPreparedSql, runDirectly } from './prepared-query.js';
 import type { Database, Db } from './schema.js';
 import { translateDriverError } from './store-errors.js';
@@ -34,8 +35,27 @@ export interface AppendColumn {
 /** Appends `rows`, each a value per column in the order the appender was made with. */
 export type AppendRows = (rows: ReadonlyArray<readonly unknown[]>) => Promise<void>;
 
+/**
+ * What the schema needs to know of an engine, asked instead of its name: the migrations write one
+ * schema from these.
+ */
+export interface EngineCapabilities {
+  /** The column type of byte strings. */
+  readonly bytesType: 'blob' | 'bytea';
+  /** An integer primary key the database numbers itself: the type, and whether it needs AUTOINCREMENT. */
+  readonly autoIncrementKey: { readonly type: 'integer' | 'bigserial'; readonly autoIncrement: boolean };
+  /** The collation that orders text byte by byte, where the default collation does not. */
+  readonly bytewiseCollation?: string;
+  /**
+   * The index method for equality lookups on text of any length, where the default btree cannot
+   * hold long values (PostgreSQL's refuses index rows over 2,704 bytes).
+   */
+  readonly longTextIndexMethod?: 'hash';
+}
+
 export interface StoreEngine {
   readonly kind: EngineKind;
+  readonly capabilities: EngineCapabilities;
   readonly db: Db;
   /** A short description for the startup line, never containing a password. */
   readonly description: string;
@@ -332,6 +352,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   runDirectly(db, statementRunner(withStatementCache(reader), true));
   return {
     kind: 'sqlite',
+    capabilities: { bytesType: 'blob', autoIncrementKey: { type: 'integer', autoIncrement: true } },
     db,
     description: `sqlite ${options.file}`,
     writeTransaction: new GroupCommit(db, walSync, writer).run,
@@ -421,9 +442,15 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     `select pg_advisory_xact_lock(hashtextextended(${postgres.escapeLiteral(lockKey)}, 0))`;
   return {
     kind: 'postgres',
+    capabilities: {
+      bytesType: 'bytea',
+      autoIncrementKey: { type: 'bigserial', autoIncrement: false },
+      bytewiseCollation: 'C',
+      longTextIndexMethod: 'hash',
+    },
     db,
     migrationSchema,
-    description: `postgres ${redactUrl(options.url)}`,
+    description: `postgres ${redactDatabaseUrl(options.url)}`,
     appender: (table, columns) => {
       const id = postgres.escapeIdentifier;
       const text =
@@ -523,17 +550,6 @@ function translatingPool(pool: pg.Pool, names: StatementNames | undefined): Post
     },
     end: () => pool.end(),
   };
-}
-
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://(unparseable url)';
-  }
 }
 
 /** "No such table" on either engine: PostgreSQL's undefined_table, SQLite's message. */

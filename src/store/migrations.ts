@@ -11,11 +11,14 @@ import {
   sql,
 } from 'kysely';
 
-import { type EngineKind, isMissingTableError, isVanishedSchemaError, type StoreEngine } from './engine.js';
+import { type EngineCapabilities, isMissingTableError, isVanishedSchemaError, type StoreEngine } from './engine.js';
+import { nameKeyOf, scopeKeyOf } from './row-keys.js';
 
-const migrations = (engine: EngineKind): Record<string, Migration> => {
+const migrations = (engine: EngineCapabilities): Record<string, Migration> => {
   // Ids sort in creation order byte by byte; PostgreSQL's default collation would not keep that.
-  const bytewise = (c: ColumnDefinitionBuilder) => (engine === 'postgres' ? c.modifyFront(sql`collate "C"`) : c);
+  const collation = engine.bytewiseCollation;
+  const bytewise = (c: ColumnDefinitionBuilder) => (collation ? c.modifyFront(sql`collate ${sql.id(collation)}`) : c);
+  const { autoIncrementKey } = engine;
   return {
     '0001_initial': {
       async up(db: Kysely<unknown>) {
@@ -28,7 +31,7 @@ const migrations = (engine: EngineKind): Record<string, Migration> => {
           .addColumn('scope_type', 'text', (c) => c.notNull())
           .addColumn('scope_user', 'text', (c) => c.notNull())
           .addColumn('name', 'text', (c) => c.notNull())
-          .addColumn('ciphertext', engine === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+          .addColumn('ciphertext', engine.bytesType, (c) => c.notNull())
           .addColumn('created', 'bigint', (c) => c.notNull())
           .addColumn('expires_at', 'bigint')
           .execute();
@@ -83,8 +86,8 @@ const migrations = (engine: EngineKind): Record<string, Migration> => {
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('audit_log')
-          .addColumn('seq', engine === 'postgres' ? 'bigserial' : 'integer', (c) =>
-            engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          .addColumn('seq', autoIncrementKey.type, (c) =>
+            autoIncrementKey.autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey(),
           )
           .addColumn('time', 'bigint', (c) => c.notNull())
           .addColumn('request_id', 'text', (c) => c.notNull())
@@ -103,13 +106,80 @@ const migrations = (engine: EngineKind): Record<string, Migration> => {
         await db.schema.createIndex('audit_log_by_name').on('audit_log').column('name').execute();
       },
     },
+    /**
+     * Names and users of up to 5,000 characters on every engine: the indexes over them hold digests
+     * (row-keys.ts) or use a method without btree's row size limit, so no accepted value is refused.
+     */
+    '0003_digest_indexes': {
+      async up(db: Kysely<unknown>) {
+        for (const column of ['scope_key', 'name_key']) {
+          // Nullable only because rows from before have none yet: every write sets both.
+          await db.schema.alterTable('secrets').addColumn(column, engine.bytesType).execute();
+        }
+        await fillRowKeys(db as Kysely<RowKeysTables>);
+        await db.schema.createIndex('secrets_by_name_key').on('secrets').column('name_key').unique().execute();
+        await db.schema.createIndex('secrets_by_scope').on('secrets').columns(['scope_key', 'created', 'id']).execute();
+        await db.schema.dropIndex('secrets_by_name').execute();
+        if (engine.longTextIndexMethod) {
+          await db.schema.dropIndex('audit_log_by_name').execute();
+          await db.schema
+            .createIndex('audit_log_by_name')
+            .on('audit_log')
+            .using(engine.longTextIndexMethod)
+            .column('name')
+            .execute();
+        }
+      },
+    },
   };
 };
 
-type MigratableEngine = Pick<StoreEngine, 'db' | 'kind' | 'migrationSchema'>;
+/** The columns 0003 reads and writes, as they are at that migration. */
+interface RowKeysTables {
+  secrets: {
+    id: string;
+    platform: string;
+    account: string;
+    livemode: number;
+    scope_type: string;
+    scope_user: string;
+    name: string;
+    scope_key: Uint8Array | null;
+    name_key: Uint8Array | null;
+  };
+}
+
+/** Gives every row that has none its digests, a batch at a time. */
+async function fillRowKeys(db: Kysely<RowKeysTables>): Promise<void> {
+  for (;;) {
+    const rows = await db
+      .selectFrom('secrets')
+      .select(['id', 'platform', 'account', 'livemode', 'scope_type', 'scope_user', 'name'])
+      .where('name_key', 'is', null)
+      .limit(500)
+      .execute();
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const scope = {
+        platform: row.platform,
+        account: row.account,
+        livemode: Number(row.livemode),
+        scopeType: row.scope_type,
+        scopeUser: row.scope_user,
+      };
+      await db
+        .updateTable('secrets')
+        .set({ scope_key: scopeKeyOf(scope), name_key: nameKeyOf(scope, row.name) })
+        .where('id', '=', row.id)
+        .execute();
+    }
+  }
+}
+
+type MigratableEngine = Pick<StoreEngine, 'db' | 'capabilities' | 'migrationSchema'>;
 
 const migrator = (engine: MigratableEngine) => {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(engine.kind) };
+  const provider: MigrationProvider = { getMigrations: async () => migrations(engine.capabilities) };
   return new Migrator({ db: engine.db, provider, migrationTableSchema: engine.migrationSchema });
 };
 
@@ -136,7 +206,13 @@ async function appliedMigrations(engine: MigratableEngine): Promise<Set<string>>
 /** True when every known migration has run; readiness and `migrate --check` use it. */
 export async function migrationsCurrent(engine: MigratableEngine): Promise<boolean> {
   const applied = await appliedMigrations(engine);
-  return Object.keys(migrations(engine.kind)).every((name) => applied.has(name));
+  return Object.keys(migrations(engine.capabilities)).every((name) => applied.has(name));
+}
+
+/** Runs the migrations up to `name`, leaving the schema a database of an earlier version has (tests). */
+export async function migrateTo(engine: MigratableEngine, name: string): Promise<void> {
+  const { error } = await migrator(engine).migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
 }
 
 /** Runs every migration not yet applied; returns the names it ran. */

@@ -7,9 +7,12 @@ export interface SecretsTable {
   account: string;
   livemode: number;
   scope_type: string;
-  /** '' for account scope, so one unique index covers both scope kinds without expressions. */
+  /** '' for account scope, so one digest covers both scope kinds alike. */
   scope_user: string;
   name: string;
+  /** Digests of the scope, and of the name in it, that the indexes hold (see row-keys.ts). */
+  scope_key: Uint8Array;
+  name_key: Uint8Array;
   ciphertext: Uint8Array;
   created: number;
   expires_at: number | null;

@@ -2,6 +2,7 @@
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { StoreEngine } from './engine.js';
 import { prepare } from './prepared-query.js';
+import { nameKeyOf, type ScopeColumns, scopeKeyOf } from './row-keys.js';
 import type { Database, Db, SecretsTable } from './schema.js';
 import type {
   InsertOutcome,
@@ -18,17 +19,15 @@ import { type TransactionBound, withinTransaction } from './unit-of-work.js';
 
 type SecretsEb = ExpressionBuilder<Database, 'secrets'>;
 
-/** A scope as the columns hold it. */
-interface ScopeValues {
-  readonly platform: string;
-  readonly account: string;
-  readonly livemode: number;
-  readonly scopeType: string;
-  readonly scopeUser: string;
+/** A scope as the columns hold it, with its digest. */
+interface ScopeValues extends ScopeColumns {
+  readonly scopeKey: Uint8Array;
 }
 
-interface NamedValues extends ScopeValues {
+/** A name in its scope as the columns hold it, with its digest (the scope's is not needed). */
+interface NamedValues extends ScopeColumns {
   readonly name: string;
+  readonly nameKey: Uint8Array;
   readonly now: number;
 }
 
@@ -38,7 +37,7 @@ interface NamedValues extends ScopeValues {
  * with their request (measured with --trace-gc-nvp: about 2 KB per find), which grew the old
  * generation under load until the next full collection and raised the peak RSS by tens of megabytes.
  */
-const scopeValues = (s: ScopeKey): ScopeValues => ({
+const scopeColumns = (s: ScopeKey): ScopeColumns => ({
   platform: s.platform,
   account: s.account,
   livemode: s.livemode ? 1 : 0,
@@ -46,10 +45,23 @@ const scopeValues = (s: ScopeKey): ScopeValues => ({
   scopeUser: s.scopeUser,
 });
 
-const namedValues = (key: SecretKey, now: number): NamedValues =>
-  Object.assign(scopeValues(key), { name: key.name, now });
+const scopeValues = (s: ScopeKey): ScopeValues => {
+  const columns = scopeColumns(s);
+  return Object.assign(columns, { scopeKey: scopeKeyOf(columns) });
+};
 
-const inScope = (scope: ScopeValues) => (eb: SecretsEb) =>
+const namedValues = (key: SecretKey, now: number): NamedValues => {
+  const columns = scopeColumns(key);
+  return Object.assign(columns, { name: key.name, nameKey: nameKeyOf(columns, key.name), now });
+};
+
+/** A write asks about the name and about its scope: both digests. */
+const writeValues = (key: SecretKey, now: number): NamedValues & ScopeValues => {
+  const values = namedValues(key, now);
+  return Object.assign(values, { scopeKey: scopeKeyOf(values) });
+};
+
+const inScope = (scope: ScopeColumns) => (eb: SecretsEb) =>
   eb.and([
     eb('platform', '=', scope.platform),
     eb('account', '=', scope.account),
@@ -58,10 +70,15 @@ const inScope = (scope: ScopeValues) => (eb: SecretsEb) =>
     eb('scope_user', '=', scope.scopeUser),
   ]);
 
+/** The scope's rows, found through its digest (secrets_by_scope) and checked column by column. */
+const ofScope = (scope: ScopeValues) => (eb: SecretsEb) =>
+  eb.and([eb('scope_key', '=', scope.scopeKey), inScope(scope)(eb)]);
+
 const live = (now: number) => (eb: SecretsEb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]);
 
+/** The live row of a name, found through its digest (secrets_by_name_key) and checked. */
 const named = (key: NamedValues) => (eb: SecretsEb) =>
-  eb.and([inScope(key)(eb), eb('name', '=', key.name), live(key.now)(eb)]);
+  eb.and([eb('name_key', '=', key.nameKey), inScope(key)(eb), eb('name', '=', key.name), live(key.now)(eb)]);
 
 function toStored(row: Selectable<SecretsTable>): StoredSecret {
   return {
@@ -121,7 +138,7 @@ function pageQueries<C extends SecretsColumn>(db: Db, columns: readonly C[]) {
     db
       .selectFrom('secrets')
       .select(columns)
-      .where(inScope(s))
+      .where(ofScope(s))
       .where(live(s.now))
       .orderBy('created', direction)
       .orderBy('id', direction)
@@ -157,18 +174,18 @@ function hotQueries(db: Db) {
     // Only the columns the key does not already give: fewer values to copy out of every find.
     find: prepare<NamedValues, FoundRow>((s) => db.selectFrom('secrets').select(FOUND_COLUMNS).where(named(s))),
     // One statement for both questions a write asks: is the name taken, and how full is the scope.
-    occupancy: prepare<NamedValues, { existing: string | null; n: number | string }>((s) =>
+    occupancy: prepare<NamedValues & ScopeValues, { existing: string | null; n: number | string }>((s) =>
       db.selectNoFrom((eb) => [
         eb.selectFrom('secrets').select('id').where(named(s)).as('existing'),
         eb
           .selectFrom('secrets')
           .select((c) => c.fn.countAll().as('n'))
-          .where(inScope(s))
+          .where(ofScope(s))
           .where(live(s.now))
           .as('n'),
       ]),
     ),
-    findById: prepare<ScopeValues & { id: string; now: number }, Selectable<SecretsTable>>((s) =>
+    findById: prepare<ScopeColumns & { id: string; now: number }, Selectable<SecretsTable>>((s) =>
       db.selectFrom('secrets').selectAll().where('id', '=', s.id).where(inScope(s)).where(live(s.now)),
     ),
     deleteById: prepare<{ id: string }, never>((s) => db.deleteFrom('secrets').where('id', '=', s.id)),
@@ -183,12 +200,14 @@ function hotQueries(db: Db) {
           scope_type: s.scope_type,
           scope_user: s.scope_user,
           name: s.name,
+          scope_key: s.scope_key,
+          name_key: s.name_key,
           ciphertext: s.ciphertext,
           created: s.created,
           expires_at: s.expires_at,
         })
         .onConflict((oc) =>
-          oc.columns(['platform', 'account', 'livemode', 'scope_type', 'scope_user', 'name']).doUpdateSet((eb) => ({
+          oc.column('name_key').doUpdateSet((eb) => ({
             id: eb.ref('excluded.id'),
             ciphertext: eb.ref('excluded.ciphertext'),
             created: eb.ref('excluded.created'),
@@ -201,7 +220,8 @@ function hotQueries(db: Db) {
   };
 }
 
-const toRow = (secret: StoredSecret): Selectable<SecretsTable> => ({
+/** The row of `secret`, whose digests `values` (from writeValues) already hold. */
+const toRow = (secret: StoredSecret, values: NamedValues & ScopeValues): Selectable<SecretsTable> => ({
   id: secret.id,
   platform: secret.platform,
   account: secret.account,
@@ -209,6 +229,8 @@ const toRow = (secret: StoredSecret): Selectable<SecretsTable> => ({
   scope_type: secret.scopeType,
   scope_user: secret.scopeUser,
   name: secret.name,
+  scope_key: values.scopeKey,
+  name_key: values.nameKey,
   ciphertext: secret.ciphertext,
   created: secret.created,
   expires_at: secret.expiresAt,
@@ -232,31 +254,33 @@ export class SqlSecretStore implements SecretStore, TransactionBound<SqlSecretSt
   }
 
   /** Inside a write transaction with the scope locked: is the name taken, and is the scope full? */
-  private async occupancy(trx: Db, secret: StoredSecret, rules: { now: number; maxPerScope: number }) {
-    const [row] = await this.q.occupancy.rows(trx, namedValues(secret, rules.now));
+  private async occupancy(trx: Db, values: NamedValues & ScopeValues, maxPerScope: number) {
+    const [row] = await this.q.occupancy.rows(trx, values);
     const existing = row?.existing != null;
-    return { existing, full: !existing && Number(row?.n ?? 0) >= rules.maxPerScope };
+    return { existing, full: !existing && Number(row?.n ?? 0) >= maxPerScope };
   }
 
   put(secret: StoredSecret, rules: { now: number; maxPerScope: number }): Promise<PutOutcome> {
+    const values = writeValues(secret, rules.now);
     return this.engine.writeTransaction(async (trx) => {
-      const { existing, full } = await this.occupancy(trx, secret, rules);
+      const { existing, full } = await this.occupancy(trx, values, rules.maxPerScope);
       if (full) return 'scope_full';
       // Replace means a new secret: new id, new created, new expiry (README, decision G1). An expired
       // row that the sweep has not removed yet is replaced the same way.
-      await this.q.upsert.execute(trx, toRow(secret));
+      await this.q.upsert.execute(trx, toRow(secret, values));
       return existing ? 'replaced' : 'created';
     }, scopeLockKey(secret));
   }
 
   insertIfAbsent(secret: StoredSecret, rules: { now: number; maxPerScope: number }): Promise<InsertOutcome> {
+    const values = writeValues(secret, rules.now);
     return this.engine.writeTransaction(async (trx) => {
-      const { existing, full } = await this.occupancy(trx, secret, rules);
+      const { existing, full } = await this.occupancy(trx, values, rules.maxPerScope);
       if (existing) return 'exists';
       const sameId = await trx.selectFrom('secrets').select('id').where('id', '=', secret.id).executeTakeFirst();
       if (sameId) return 'exists';
       if (full) return 'scope_full';
-      await this.q.upsert.execute(trx, toRow(secret));
+      await this.q.upsert.execute(trx, toRow(secret, values));
       return 'inserted';
     }, scopeLockKey(secret));
   }
@@ -267,7 +291,7 @@ export class SqlSecretStore implements SecretStore, TransactionBound<SqlSecretSt
   }
 
   async findById(scope: ScopeKey, id: string, now: number): Promise<StoredSecret | undefined> {
-    const [row] = await this.q.findById.rows(this.db, Object.assign(scopeValues(scope), { id, now }));
+    const [row] = await this.q.findById.rows(this.db, Object.assign(scopeColumns(scope), { id, now }));
     return row && toStored(row);
   }
 

@@ -14,6 +14,7 @@ import type { Db } from './schema.js';
 export function withinTransaction(engine: StoreEngine, trx: Db): StoreEngine {
   return {
     kind: engine.kind,
+    capabilities: engine.capabilities,
     db: trx,
     description: engine.description,
     migrationSchema: engine.migrationSchema,

@@ -1,8 +1,18 @@
+/**
+ * Master key rotation with `secret-store rotate-key`, while a server serves. The server and the
+ * command run in this process, and the traffic is a known set of requests fired at the steps the
+ * rotation announces (the new key activated, the server switched to it, the re-encryption under
+ * way), so it is in flight while the rotation proceeds however loaded the machine is. Only the
+ * interrupted rotation spawns the command: killing it is the subject.
+ */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, removeDir, runCli, type ServerHandle, startServer, tempDir } from '../support/server-process.js';
+import { cli as runCli, startCli } from '../support/cli.js';
+import { type InProcessHandle, startInProcess } from '../support/in-process-server.js';
+import { CLI, removeDir, tempDir } from '../support/server-process.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -26,14 +36,15 @@ function envelopeKeyIds(dataDir: string): { secrets: string[]; responses: string
   }
 }
 
-const keyIdsInFile = async (dataDir: string) => {
-  const { readFileSync } = await import('node:fs');
-  return readFileSync(join(dataDir, 'master.key'), 'utf8')
+const keyIdsInFile = (dataDir: string) =>
+  readFileSync(join(dataDir, 'master.key'), 'utf8')
     .split('\n')
     .filter((l) => l && !l.startsWith('#'));
-};
 
-async function seed(server: ServerHandle, users: number) {
+const startOn = (dataDir: string, keyPollSeconds?: number) =>
+  startInProcess({ dataDir, engine: 'sqlite', config: { keyPollSeconds } });
+
+async function seed(server: InProcessHandle, users: number) {
   const stripe = server.stripe('sk_test_rotation');
   for (let u = 0; u < users; u++) {
     await Promise.all(
@@ -52,7 +63,7 @@ describe('master key rotation', () => {
   it('re-encrypts every row while set/find traffic runs, with no failed request', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
-    const server = await startServer({ dataDir, env: { SECRET_STORE_KEY_POLL_SECONDS: '1' } });
+    const server = await startOn(dataDir, 1);
     try {
       await seed(server, 5);
       const before = envelopeKeyIds(dataDir);
@@ -60,62 +71,62 @@ describe('master key rotation', () => {
       expect(new Set(before.secrets)).toEqual(new Set([oldKey]));
 
       const stripe = server.stripe('sk_test_rotation');
-      let stop = false;
-      let requests = 0;
-      const failures: unknown[] = [];
-      const worker = async (w: number) => {
-        for (let i = 0; !stop; i++) {
-          const user = `usr_${(w + i) % 5}`;
-          const name = `s${i % 10}`;
-          try {
+      /** One request for each of the 50 secrets: a third rewrite theirs, the rest read it. */
+      const wave = (label: string) =>
+        Promise.allSettled(
+          Array.from({ length: 50 }, async (_, i) => {
+            const scope = { type: 'user' as const, user: `usr_${i % 5}` };
+            const name = `s${Math.floor(i / 5)}`;
             if (i % 3 === 0) {
-              await stripe.apps.secrets.create({ name, payload: `rewritten-${w}-${i}`, scope: { type: 'user', user } });
-            } else {
-              const found = await stripe.apps.secrets.find({
-                name,
-                scope: { type: 'user', user },
-                expand: ['payload'],
-              });
-              if (!found.payload?.match(/^(payload|rewritten)-/)) failures.push(`bad payload ${found.payload}`);
+              await stripe.apps.secrets.create({ name, payload: `rewritten-${label}-${i}`, scope });
+              return;
             }
-            requests++;
-          } catch (error) {
-            failures.push(error);
-          }
-        }
-      };
-      const load = Promise.all([0, 1, 2, 3].map(worker));
-      const rotation = await runCli([
-        'rotate-key',
-        '--data-dir',
-        dataDir,
-        '--settle-seconds',
-        '2',
-        '--batch-size',
-        '7',
-      ]);
-      stop = true;
-      await load;
+            const found = await stripe.apps.secrets.find({ name, scope, expand: ['payload'] });
+            expect(found.payload).toMatch(/^(payload|rewritten)-/);
+          }),
+        );
 
-      expect(rotation.code, rotation.stderr).toBe(0);
-      expect(rotation.stdout).toContain('Done: everything is sealed with master key');
-      expect(failures).toEqual([]);
-      expect(requests).toBeGreaterThan(20);
+      // The settle gives the server (polling each second) two seconds to switch keys.
+      const rotation = startCli(['rotate-key', '--data-dir', dataDir, '--settle-seconds', '2', '--batch-size', '7']);
+      const waves: Array<Promise<PromiseSettledResult<void>[]>> = [];
+      const firedDuringRotation: boolean[] = [];
+      const fire = (label: string) => {
+        firedDuringRotation.push(!rotation.finished());
+        waves.push(wave(label));
+      };
+      // The new key is active in the database; the server still seals with the old one.
+      await rotation.stdout.written('Activated master key');
+      fire('activated');
+      // The server seals with the new key; the command re-encrypts once the settle is over.
+      await server.logged('now sealing with master key');
+      fire('switched');
+      // The re-encryption has done its first batch.
+      await rotation.stdout.written('re-encrypting (pass 1)');
+      fire('re-encrypting');
+      const result = await rotation.result;
+      const outcomes = (await Promise.all(waves)).flat();
+
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('Done: everything is sealed with master key');
+      expect(firedDuringRotation).toEqual([true, true, true]);
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(outcomes).toHaveLength(150);
       const after = envelopeKeyIds(dataDir);
-      const newKey = /sealed with master key (k[0-9a-f]+)/.exec(rotation.stdout)?.[1];
+      const newKey = /sealed with master key (k[0-9a-f]+)/.exec(result.stdout)?.[1];
       expect(newKey).toBeDefined();
       expect(newKey).not.toBe(oldKey);
       expect(after.secrets).toHaveLength(50);
       expect(after.secrets.every((id) => id === newKey)).toBe(true);
+      expect(after.responses.length).toBeGreaterThan(0);
       expect(after.responses.every((id) => id === newKey)).toBe(true);
       expect(server.output()).toContain(`now sealing with master key ${newKey}`);
 
       // The old key can be retired; the server, restarted on the retired key file, still reads all.
       const retired = await runCli(['rotate-key', '--retire', '--yes', '--data-dir', dataDir]);
       expect(retired.code, retired.stderr).toBe(0);
-      expect(await keyIdsInFile(dataDir)).toHaveLength(1);
+      expect(keyIdsInFile(dataDir)).toHaveLength(1);
       await server.stop();
-      const restarted = await startServer({ dataDir });
+      const restarted = await startOn(dataDir);
       try {
         const found = await restarted
           .stripe('sk_test_rotation')
@@ -132,7 +143,7 @@ describe('master key rotation', () => {
   it('resumes an interrupted rotation, and refuses to retire keys still in use', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
-    const server = await startServer({ dataDir });
+    const server = await startOn(dataDir);
     await seed(server, 30);
     await server.stop();
     const oldKey = envelopeKeyIds(dataDir).secrets[0];
@@ -174,7 +185,7 @@ describe('master key rotation', () => {
     expect(new Set(after.secrets)).toEqual(new Set([newKeys[0]]));
     expect(new Set(after.responses)).toEqual(new Set([newKeys[0]]));
 
-    const again = await startServer({ dataDir });
+    const again = await startOn(dataDir);
     try {
       const found = await again
         .stripe('sk_test_rotation')

@@ -1,18 +1,23 @@
-import { copyFileSync } from 'node:fs';
+/**
+ * Operating the server: the secrets commands against it, backup and restore, request logs, metrics,
+ * the audit log, and a graceful shutdown. The program and the server run in this process (the CLI
+ * with streams the test reads); only the shutdown on SIGTERM spawns, since the process is its subject.
+ */
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli as runCli } from '../support/cli.js';
 import {
   createKey,
-  freePort,
   raw,
   removeDir,
-  runCli,
-  type ServerHandle,
-  startServer,
+  serverForFile,
+  startInProcess,
   storeArgs,
   tempDir,
-} from '../support/server-process.js';
+} from '../support/in-process-server.js';
+import { freePort, type ServerHandle, startServer } from '../support/server-process.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -20,13 +25,8 @@ afterAll(() => {
 });
 
 describe('the secrets commands against a running server', () => {
-  let server: ServerHandle;
+  const server = serverForFile();
   const env = () => ({ SECRET_STORE_URL: server.url, STRIPE_API_KEY: 'sk_test_cli_ops' });
-  beforeAll(async () => {
-    server = await startServer();
-    dirs.push(server.dataDir);
-  });
-  afterAll(() => server.stop());
 
   it('sets, finds (revealing only when asked), lists across pages and deletes', async () => {
     const set = await runCli(['secrets', 'set', 'api-key', '--scope', 'account', '--payload', 'needle-cli-1'], env());
@@ -34,15 +34,19 @@ describe('the secrets commands against a running server', () => {
     expect(set.stdout).toContain('api-key');
     expect(set.stdout).not.toContain('needle-cli-1');
 
+    // --expires-in counts from the command's own clock, the wall clock.
+    const sentAfter = Math.floor(Date.now() / 1000);
     const piped = await runCli(
       ['secrets', 'set', 'token', '--scope', 'user:usr_cli', '--payload-stdin', '--expires-in', '7d', '--json'],
       env(),
       'from-stdin\n',
     );
+    const answeredBefore = Math.ceil(Date.now() / 1000);
     expect(piped.code, piped.stderr).toBe(0);
     const created = JSON.parse(piped.stdout) as { expires_at: number; scope: unknown };
     expect(created.scope).toEqual({ type: 'user', user: 'usr_cli' });
-    expect(created.expires_at - Math.floor(Date.now() / 1000)).toBeGreaterThan(7 * 86_400 - 60);
+    expect(created.expires_at).toBeGreaterThanOrEqual(sentAfter + 7 * 86_400);
+    expect(created.expires_at).toBeLessThanOrEqual(answeredBefore + 7 * 86_400);
 
     const hidden = await runCli(['secrets', 'find', 'token', '--scope', 'user:usr_cli'], env());
     expect(hidden.code).toBe(0);
@@ -130,10 +134,10 @@ describe('the secrets commands against a running server', () => {
 
 describe('backup and restore', () => {
   it('restores into an empty data dir with identical finds, and importing twice skips everything', async () => {
-    const source = await startServer();
+    const source = await startInProcess({ engine: 'sqlite' });
     dirs.push(source.dataDir);
     const stripe = source.stripe('sk_test_backup');
-    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    const expiresAt = source.clock.now() + 3600;
     for (let i = 0; i < 5; i++) {
       await stripe.apps.secrets.create({
         name: `b${i}`,
@@ -151,7 +155,6 @@ describe('backup and restore', () => {
     const exported = await runCli(['export', '--out', backup, ...storeArgs(source)]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toContain('Exported 6 secret(s)');
-    const { readFileSync, statSync } = await import('node:fs');
     expect(statSync(backup).mode & 0o777).toBe(0o600);
     expect(readFileSync(backup, 'utf8')).not.toContain('payload-1');
 
@@ -164,7 +167,7 @@ describe('backup and restore', () => {
     const again = await runCli(['import', backup, '--data-dir', target]);
     expect(again.stdout).toContain('Imported 0 secret(s); skipped 6 already present');
 
-    const copy = await startServer({ dataDir: target, engine: 'sqlite' });
+    const copy = await startInProcess({ dataDir: target, engine: 'sqlite' });
     try {
       const restoredStripe = copy.stripe('sk_test_backup');
       for (let i = 0; i < 5; i++) {
@@ -192,17 +195,13 @@ describe('backup and restore', () => {
 });
 
 describe('logs, metrics and the audit log', () => {
-  let server: ServerHandle;
+  const server = serverForFile({ engine: 'sqlite', config: { metricsPort: 0 } });
   let key: string;
   beforeAll(async () => {
-    const metricsPort = await freePort();
-    server = await startServer({ args: ['--log-format', 'json', '--metrics-port', String(metricsPort)] });
-    dirs.push(server.dataDir);
     key = await createKey(server, ['--mode', 'test', '--account', 'acct_Ops1']);
   });
-  afterAll(() => server.stop());
 
-  const metricsUrl = () => /metrics on (http:\/\/[^ ]+\/metrics)/.exec(server.output())?.[1] as string;
+  const metricsUrl = () => server.metricsUrl as string;
 
   it('writes JSON request lines with request id, operation, status and latency, and never a payload or key', async () => {
     const stripe = server.stripe(key);
@@ -218,7 +217,7 @@ describe('logs, metrics and the audit log', () => {
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/x-www-form-urlencoded' },
       body: 'name=q&scope[type]=account',
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // The request line is written as the answer goes out: in this process, before the client has it.
     const output = server.output();
     for (const secret of ['PAYLOAD-NEEDLE-42', 'QUERY-PAYLOAD-NEEDLE', key, 'WRONGKEYNEEDLE', key.slice(8, 40)]) {
       expect(output).not.toContain(secret);
@@ -235,6 +234,7 @@ describe('logs, metrics and the audit log', () => {
   });
 
   it('serves Prometheus metrics that parse and count what happened', async () => {
+    await server.sweep();
     const stripe = server.stripe(key);
     await stripe.apps.secrets.create(
       { name: 'm1', payload: 'p', scope: { type: 'user', user: 'usr_m' } },
@@ -307,8 +307,20 @@ describe('logs, metrics and the audit log', () => {
 });
 
 describe('graceful shutdown', () => {
+  /** Resolves once the server process has written `text`. */
+  const written = (server: ServerHandle, text: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!server.output().includes(text)) return;
+        server.process.stdout?.off('data', check);
+        resolve();
+      };
+      server.process.stdout?.on('data', check);
+      check();
+    });
+
   it('finishes a request already in flight when SIGTERM arrives, then exits 0', async () => {
-    const server = await startServer();
+    const server = await startServer({ args: ['--log-format', 'json'] });
     dirs.push(server.dataDir);
     const body = 'name=drained&payload=p&scope[type]=account';
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
@@ -320,6 +332,8 @@ describe('graceful shutdown', () => {
             Authorization: 'Bearer sk_test_drain',
             'Content-Type': 'application/x-www-form-urlencoded',
             'Content-Length': Buffer.byteLength(body),
+            // The 100 Continue says the request reached the handler; its body waits for the signal.
+            Expect: '100-continue',
           },
         },
         (res) => {
@@ -331,16 +345,14 @@ describe('graceful shutdown', () => {
         },
       );
       req.on('error', reject);
-      req.write(body.slice(0, 10));
-      setTimeout(() => {
+      req.on('continue', () => {
         server.process.kill('SIGTERM');
-        setTimeout(() => req.end(body.slice(10)), 300);
-      }, 200);
+        void written(server, 'received SIGTERM, shutting down').then(() => req.end(body));
+      });
     });
     const response = await answer;
     expect(response.status).toBe(200);
     expect(JSON.parse(response.text)).toMatchObject({ name: 'drained' });
     expect(await server.exited()).toBe(0);
-    expect(server.output()).toContain('received SIGTERM, shutting down');
   });
 });

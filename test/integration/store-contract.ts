@@ -10,8 +10,10 @@ import type { StoreEngine } from '../../src/store/engine.js';
 import { SqlIdempotencyStore } from '../../src/store/idempotency-store.js';
 import type { ScopeKey, SecretRow, StoredSecret } from '../../src/store/secret-store.js';
 import { SqlSecretStore } from '../../src/store/sql-secret-store.js';
+import { describeTextContract } from './store-contract-text.js';
 
-export type OpenEngine = (name: string) => Promise<StoreEngine>;
+/** A fresh engine for `name`, migrated unless `migrate` is false (an empty database then). */
+export type OpenEngine = (name: string, options?: { migrate?: boolean }) => Promise<StoreEngine>;
 
 const scope: ScopeKey = { platform: 'acct_p', account: 'acct_a', livemode: false, scopeType: 'account', scopeUser: '' };
 const NOW = 1_800_000_000;
@@ -33,6 +35,7 @@ function secret(name: string, overrides: Partial<StoredSecret> = {}): StoredSecr
 const rules = { now: NOW, maxPerScope: 10 };
 
 export function describeStoreContract(backend: string, open: OpenEngine): void {
+  describeTextContract(backend, open);
   describe(`store contract on ${backend}`, () => {
     const opened: StoreEngine[] = [];
     let dbCount = 0;

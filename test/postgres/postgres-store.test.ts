@@ -8,13 +8,13 @@ afterAll(async () => {
   for (const schema of schemas.values()) await schema.drop();
 });
 
-describeStoreContract('PostgreSQL (a real server)', async (name) => {
+describeStoreContract('PostgreSQL (a real server)', async (name, options) => {
   let schema = schemas.get(name);
   if (!schema) {
     schema = await createSchema('contract');
     schemas.set(name, schema);
   }
   const engine = await openTestPostgres(schema.url);
-  await migrateToLatest(engine);
+  if (options?.migrate !== false) await migrateToLatest(engine);
   return engine;
 });

@@ -13,18 +13,18 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcessHandle, removeDir, startInProcess } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { rawRequest, sendRaw } from '../support/raw-http.js';
-import { removeDir, type ServerHandle, startServer } from '../support/server-process.js';
 
 const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED ?? 20261123);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const KEY = 'sk_test_fuzz';
 
-let server: ServerHandle;
+let server: InProcessHandle;
 let db: Database.Database;
 beforeAll(async () => {
-  server = await startServer({ engine: 'sqlite', env: { SECRET_STORE_MAX_HEADER_BYTES: '16384' } });
+  server = await startInProcess({ engine: 'sqlite', env: { SECRET_STORE_MAX_HEADER_BYTES: '16384' } });
   const stripe = server.stripe(KEY);
   for (const [name, user] of [
     ['n1', undefined],
@@ -335,6 +335,8 @@ describe('fuzzing the HTTP surface', () => {
       .join(' ');
     process.stdout.write(`\nfuzz: ${RUNS} requests, seed ${SEED}, statuses ${summary}\n`);
     expect([...statuses.keys()].every((s) => s < 500)).toBe(true);
+    // The requests are a function of the seed and run one at a time, so the tally of statuses is
+    // too: this checks the generator still reaches the success path, not how fast anything ran.
     expect(statuses.get(200) ?? 0).toBeGreaterThan(RUNS / 20);
     // Still healthy, and no prototype was polluted inside the server.
     const canary = await server

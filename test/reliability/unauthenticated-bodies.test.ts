@@ -25,8 +25,15 @@ const rssKiB = (pid: number): number => {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
 };
 
-/** Sends headers announcing a large body, then the body, and reads the whole answer. */
-function announce(port: number, authorization: string | undefined): Promise<{ status: number; socket: Socket }> {
+/**
+ * Sends headers announcing a large body, then `send` bytes of it (all of it unless told), and reads the
+ * whole answer.
+ */
+function announce(
+  port: number,
+  authorization: string | undefined,
+  send = ANNOUNCED,
+): Promise<{ status: number; socket: Socket }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let received = '';
@@ -46,12 +53,23 @@ function announce(port: number, authorization: string | undefined): Promise<{ st
       `POST /v1/apps/secrets HTTP/1.1\r\nHost: 127.0.0.1\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}` +
         `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${ANNOUNCED}\r\n\r\n`,
     );
-    socket.write(Buffer.alloc(ANNOUNCED, 'a'));
+    socket.write(Buffer.alloc(send, 'a'));
   });
 }
 
 describe('authentication before the body', () => {
-  it(`answers ${CONNECTIONS} unauthenticated large uploads with 401 and grows by less than 50 MB`, async () => {
+  it('answers 401 from the headers alone, while almost all of the announced body is still unsent', async () => {
+    // A server that read the body before the key would wait for the other 255 KiB and never answer.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        announce(server.port, i % 2 === 0 ? undefined : 'Bearer sk_live_not_registered_key', 1024),
+      ),
+    );
+    for (const { socket } of answers) socket.destroy();
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(401));
+  });
+
+  it(`answers ${CONNECTIONS} unauthenticated large uploads with 401 and keeps no body in memory`, async () => {
     const pid = server.process.pid as number;
     // A warm server: what the first requests cost (compiled code, pools) is not what is measured.
     for (const { socket } of await Promise.all(Array.from({ length: 50 }, () => announce(server.port, undefined)))) {
@@ -66,7 +84,10 @@ describe('authentication before the body', () => {
     const after = rssKiB(pid);
     for (const { socket } of answers) socket.destroy();
     expect(answers.map((a) => a.status).filter((s) => s !== 401)).toEqual([]);
-    expect(after - before).toBeLessThan(50 * 1024);
+    // The clients sent 250 MiB in all. A server that buffered them grows by most of that; one that
+    // discards them grows only by sockets and garbage not yet collected (31-60 MiB seen on a loaded
+    // machine), so the bound sits at half of what was sent, far from both.
+    expect(after - before).toBeLessThan((CONNECTIONS * ANNOUNCED) / 1024 / 2);
   }, 60_000);
 
   it('closes the connection after a 401 whose body was not read', async () => {

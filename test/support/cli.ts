@@ -3,32 +3,40 @@
  * test reads. Only a couple of tests spawn `dist/main.js` (cli-and-lifecycle.test.ts) to check the
  * real exit codes and stdout of the process.
  */
-import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/program.js';
 import type { CliResult } from './server-process.js';
+import { TextSink } from './text-sink.js';
 
 export type { CliResult } from './server-process.js';
 
-class TextSink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
+export interface RunningCli {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  /** Whether the command has finished. */
+  readonly finished: () => boolean;
+  readonly result: Promise<CliResult>;
 }
 
-/** Runs `secret-store ...args` in this process; `env` is added to the process's environment. */
-export async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<CliResult> {
+/** Starts `secret-store ...args` in this process; the test can wait on what it writes meanwhile. */
+export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, input = ''): RunningCli {
   const stdout = new TextSink();
   const stderr = new TextSink();
-  const code = await runCli(['node', 'secret-store', ...args], {
+  let finished = false;
+  const result = runCli(['node', 'secret-store', ...args], {
     stdout,
     stderr,
     env: { ...process.env, ...env },
     readStdin: () => input,
+  }).then((code) => {
+    finished = true;
+    return { code, stdout: stdout.text, stderr: stderr.text };
   });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return { stdout, stderr, finished: () => finished, result };
 }
+
+/** Runs `secret-store ...args` in this process; `env` is added to the process's environment. */
+export const cli = (args: readonly string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<CliResult> =>
+  startCli(args, env, input).result;
 
 /** The CLI flags that point a command at a server's database (its data dir, or its PostgreSQL). */
 export const storeArgs = (target: string | { dataDir: string; databaseUrl: string | undefined }): string[] =>

@@ -4,6 +4,7 @@
  * with the reason, when there is none: the PostgreSQL suites are then skipped, and the run says so.
  */
 import pg from 'pg';
+import { redactDatabaseUrl } from '../../src/store/database-url.js';
 
 const LOCAL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -13,7 +14,7 @@ export async function findPostgres(env: NodeJS.ProcessEnv): Promise<{ url?: stri
   try {
     await client.connect();
     await client.query('select 1');
-    return { url, reason: `PostgreSQL suites run against ${url.replace(/:[^:@/]*@/, ':***@')}` };
+    return { url, reason: `PostgreSQL suites run against ${redactDatabaseUrl(url)}` };
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     if (env.SECRET_STORE_TEST_DATABASE_URL) {

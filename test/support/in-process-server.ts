@@ -4,7 +4,6 @@
  * harness (server-process.ts), so a suite moves over by swapping its import; time-dependent suites
  * use `clock` instead of waiting for the wall clock.
  */
-import { Writable } from 'node:stream';
 import Stripe from 'stripe';
 import { afterAll, beforeAll } from 'vitest';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../../src/config/server-config.js';
@@ -12,6 +11,7 @@ import { jsonLogger } from '../../src/logging/logger.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { createSchema, type TestSchema, testEngine } from './postgres.js';
 import { removeDir, tempDir } from './server-process.js';
+import { TextSink } from './text-sink.js';
 
 export { createKey, storeArgs } from './cli.js';
 export { bearer, form, type RawResponse, raw, removeDir, tempDir } from './server-process.js';
@@ -23,6 +23,7 @@ export interface TestClock {
   /** Milliseconds since the epoch: what the server's clock function returns. */
   nowMs(): number;
   advance(seconds: number): void;
+  advanceMs(milliseconds: number): void;
 }
 
 export interface InProcessHandle {
@@ -33,8 +34,14 @@ export interface InProcessHandle {
   readonly databaseUrl: string | undefined;
   readonly config: ServerConfig;
   readonly clock: TestClock;
+  /** Where /metrics is served, when the config gives a metrics port (0 picks a free one). */
+  readonly metricsUrl: string | undefined;
+  /** Runs the expiry sweep (with the idempotency records' pruning) now, as its timer would. */
+  sweep(): Promise<void>;
   /** Every log line the server wrote so far (JSON lines, as `--log-format json` writes them). */
   output(): string;
+  /** Resolves once the server has logged `text`. */
+  logged(text: string): Promise<void>;
   /** An official stripe-node client pointed at this server. */
   stripe(key?: string, config?: Stripe.StripeConfig): Stripe;
   stop(): Promise<void>;
@@ -61,15 +68,10 @@ export function createTestClock(startMs = Date.now()): TestClock {
     advance(seconds) {
       ms += seconds * 1000;
     },
+    advanceMs(milliseconds) {
+      ms += milliseconds;
+    },
   };
-}
-
-class MemoryLines extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
 }
 
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessHandle> {
@@ -81,7 +83,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     databaseUrl = schema.url;
   }
   const config = resolveServerConfig({ ...options.config, port: 0, dataDir, databaseUrl }, options.env ?? {});
-  const lines = new MemoryLines();
+  const lines = new TextSink();
   const clock = createTestClock();
   let running: RunningServer;
   try {
@@ -98,7 +100,10 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     databaseUrl,
     config,
     clock,
+    metricsUrl: running.metricsUrl && `${running.metricsUrl}/metrics`,
+    sweep: () => running.jobs.sweep(),
     output: () => lines.text,
+    logged: (text) => lines.written(text),
     stripe: (key = 'sk_test_123', stripeConfig = {}) =>
       new Stripe(key, { host: '127.0.0.1', port, protocol: 'http', ...stripeConfig }),
     async stop() {

@@ -82,6 +82,8 @@ export interface UploadReply {
   readonly errorCode: string | undefined;
   /** Whether the whole answer (head and Content-Length bytes of body) was in before that error. */
   readonly answeredBeforeError: boolean;
+  /** Whether the server's FIN came, and came after the whole answer: an orderly close. */
+  readonly endedAfterAnswer: boolean;
 }
 
 /** Whether `bytes` hold a complete HTTP answer with a Content-Length body. */
@@ -90,6 +92,32 @@ export function isCompleteAnswer(bytes: Buffer): boolean {
   if (split === -1) return false;
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(bytes.subarray(0, split).toString('latin1'));
   return length !== null && bytes.length - (split + 4) >= Number(length[1]);
+}
+
+/** Sends `request` and reads what comes back until the connection closes, noting how it ended. */
+function exchange(port: number, request: Buffer, endAfter: boolean, timeoutMs: number): Promise<UploadReply> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let errorCode: string | undefined;
+    let answeredBeforeError = false;
+    let endedAfterAnswer = false;
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('end', () => {
+      endedAfterAnswer = isCompleteAnswer(Buffer.concat(chunks));
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      errorCode ??= error.code ?? error.message;
+      answeredBeforeError = isCompleteAnswer(Buffer.concat(chunks));
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ reply: parseReply(Buffer.concat(chunks)), errorCode, answeredBeforeError, endedAfterAnswer });
+    });
+    if (endAfter) socket.end(request);
+    else socket.write(request);
+  });
 }
 
 /**
@@ -103,46 +131,12 @@ export function isCompleteAnswer(bytes: Buffer): boolean {
  * already waiting in the kernel was read, and the socket would be destroyed with it unread (that is
  * how fetch lost the 413: `write EPIPE`).
  */
-export function uploadRaw(port: number, request: Buffer, timeoutMs = 10_000): Promise<UploadReply> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let errorCode: string | undefined;
-    let answeredBeforeError = false;
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      errorCode ??= error.code ?? error.message;
-      answeredBeforeError = isCompleteAnswer(Buffer.concat(chunks));
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ reply: parseReply(Buffer.concat(chunks)), errorCode, answeredBeforeError });
-    });
-    socket.end(request);
-  });
-}
+export const uploadRaw = (port: number, request: Buffer, timeoutMs = 10_000): Promise<UploadReply> =>
+  exchange(port, request, true, timeoutMs);
 
 /**
  * Sends `request` and then nothing more, without closing the sending side: for a server that must
  * answer a request it will not read to the end. Resolves with what arrived once the server closed.
  */
-export function sendAndHold(port: number, request: Buffer, timeoutMs = 10_000): Promise<UploadReply> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let errorCode: string | undefined;
-    let answeredBeforeError = false;
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      errorCode ??= error.code ?? error.message;
-      answeredBeforeError = isCompleteAnswer(Buffer.concat(chunks));
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ reply: parseReply(Buffer.concat(chunks)), errorCode, answeredBeforeError });
-    });
-    socket.write(request);
-  });
-}
+export const sendAndHold = (port: number, request: Buffer, timeoutMs = 10_000): Promise<UploadReply> =>
+  exchange(port, request, false, timeoutMs);

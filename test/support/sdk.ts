@@ -1,7 +1,7 @@
 /**
  * Helpers for the stripe-node acceptance suites (test/acceptance/sdk-*.test.ts): fresh emulator keys
  * so tests never share a namespace, an assertion for the errors stripe-node raises (class, status,
- * Stripe type, code, param, request id, and the error body against Stripe's schema), and clocks.
+ * Stripe type, code, param, request id, and the error body against Stripe's schema).
  */
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
@@ -13,16 +13,6 @@ export const SECRET_ID = /^appsecret_[0-9A-Za-z]{30}$/;
 export const REQUEST_ID = /^req_[0-9A-Za-z]+$/;
 
 export type Secret = Stripe.Apps.Secret;
-
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until the wall clock is past `unixSeconds` by `marginMs`. */
-export async function sleepUntil(unixSeconds: number, marginMs = 400): Promise<void> {
-  const wait = unixSeconds * 1000 + marginMs - Date.now();
-  if (wait > 0) await sleep(wait);
-}
 
 let counter = 0;
 
