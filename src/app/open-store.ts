@@ -10,7 +10,8 @@ import { adoptActiveKey, WrongMasterKeyError } from '../crypto/active-key.js';
 import { Keyring, type LoadedKeys, loadKeys } from '../crypto/keyring.js';
 import type { MasterKey } from '../crypto/payload-cipher.js';
 import type { Logger } from '../logging/logger.js';
-import { openPostgres, openSqlite, redactUrl, type StoreEngine } from '../store/engine.js';
+import { redactDatabaseUrl } from '../store/database-url.js';
+import { openPostgres, openSqlite, type StoreEngine } from '../store/engine.js';
 import { MetaStore } from '../store/meta-store.js';
 import { migrateToLatest, migrationsCurrent } from '../store/migrations.js';
 import { DataDirInUseError, type DataDirLock, lockDataDir, prepareSqliteFiles } from '../store/sqlite-files.js';
@@ -124,7 +125,7 @@ function whereIs(url: string): string {
     const parsed = new URL(url);
     return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`;
   } catch {
-    return redactUrl(url);
+    return redactDatabaseUrl(url);
   }
 }
 
