@@ -21,6 +21,7 @@ interface ServeOptions {
   port?: string;
   dataDir?: string;
   emulator?: boolean;
+  allowHost?: string[];
   masterKeyFile?: string;
   databaseUrl?: string;
   migrate?: boolean;
@@ -38,6 +39,11 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'where the SQLite database and key file live (default ./data)')
     .option('--emulator', 'accept any sk_test_ key (loopback only; the default on loopback)')
     .option('--no-emulator', 'accept registered keys only')
+    .option(
+      '--allow-host <name>',
+      'in emulator mode, also answer requests for this host name (repeatable; env SECRET_STORE_ALLOW_HOST, comma-separated)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--master-key-file <file>', 'file holding the base64 master key (env SECRET_STORE_MASTER_KEY_FILE)')
     .option('--database-url <url>', 'postgres://... to use PostgreSQL instead of SQLite (env DATABASE_URL)')
     .option('--no-migrate', 'do not run migrations at start; refuse to start if the schema is behind')

@@ -23,6 +23,17 @@ const integer = (min: number, max: number) => {
   return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
+/** Host names, from a comma-separated variable or repeated flags; compared lower-cased, no final dot. */
+const hostNames = z
+  .union([z.string(), z.array(z.string())], { error: 'expected host names separated by commas' })
+  .transform((value) =>
+    (Array.isArray(value) ? value : [value])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim().toLowerCase().replace(/\.$/, ''))
+      .filter((v) => v !== ''),
+  )
+  .pipe(z.array(z.string().regex(/^[a-z0-9._-]+$/, { error: 'expected host names (letters, digits, dots, dashes)' })));
+
 const text = z.string().min(1, { error: 'expected a non-empty value' });
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `expected ${values.join(' or ')}` });
@@ -33,6 +44,8 @@ export const serverConfigSchema = z.object({
   dataDir: text.default(DEFAULT_DATA_DIR),
   /** Unset means: on when listening on loopback only, off otherwise. */
   emulator: booleanText.optional(),
+  /** In emulator mode, host names answered besides the loopback ones (see http/stages/check-host.ts). */
+  allowHost: hostNames.default([]),
   masterKey: text.optional(),
   masterKeyFile: text.optional(),
   sweepIntervalSeconds: integer(1, 86_400).default(60),
@@ -97,6 +110,7 @@ export const ENVIRONMENT: Record<keyof ServerConfigInput, string> = {
   port: 'SECRET_STORE_PORT',
   dataDir: 'SECRET_STORE_DATA_DIR',
   emulator: 'SECRET_STORE_EMULATOR',
+  allowHost: 'SECRET_STORE_ALLOW_HOST',
   masterKey: 'SECRET_STORE_MASTER_KEY',
   masterKeyFile: 'SECRET_STORE_MASTER_KEY_FILE',
   sweepIntervalSeconds: 'SECRET_STORE_SWEEP_INTERVAL_SECONDS',
@@ -141,6 +155,7 @@ export const FLAGS: Partial<Record<keyof ServerConfigInput, string>> = {
   port: '--port',
   dataDir: '--data-dir',
   emulator: '--emulator/--no-emulator',
+  allowHost: '--allow-host',
   masterKeyFile: '--master-key-file',
   databaseUrl: '--database-url',
   migrate: '--no-migrate',

@@ -12,7 +12,8 @@ export type ErrorType = 'api_error' | 'idempotency_error' | 'invalid_request_err
 export interface ApiErrorFields {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  /** One of Stripe's error codes; none where Stripe sends none. */
+  readonly code?: string;
   readonly message: string;
   readonly param?: string;
   /**
@@ -26,7 +27,7 @@ export interface ApiErrorFields {
 export class ApiError extends Error {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  readonly code: string | undefined;
   readonly param: string | undefined;
   readonly shouldRetry: boolean;
 
@@ -94,6 +95,14 @@ export const errors = {
       'api_version_invalid',
       `Invalid Stripe API version: ${version}. Versions look like 2026-10-28.endive or 2024-06-20.`,
     ),
+  // Emulator mode answers loopback host names only (DNS rebinding, see http/stages/check-host.ts).
+  // Stripe has no error code for this, so there is none.
+  hostNotAllowed: (host: string) =>
+    new ApiError({
+      status: 403,
+      type: 'invalid_request_error',
+      message: `This secret-store server runs in emulator mode and answers requests for loopback hosts only (localhost, 127.0.0.1, [::1]), not for '${host}'. To reach it under that name, start it with --allow-host ${host}.`,
+    }),
   // 403 makes stripe-node raise StripePermissionError.
   permissionDenied: (message: string, param?: string) => invalid('secret_access_denied', message, param, 403),
 

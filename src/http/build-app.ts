@@ -26,6 +26,7 @@ import { RequestContext, type Stage } from './request-context.js';
 import { newRequestId } from './request-id.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
+import { allowsHost, checkHost } from './stages/check-host.js';
 import { execute, type WriteStores } from './stages/execute.js';
 import { idempotency } from './stages/idempotency.js';
 import { parseCommand } from './stages/parse-command.js';
@@ -51,6 +52,11 @@ export interface AppDeps {
   readonly rateLimiter?: RateLimiter;
   /** The dashboard's files; undefined when the dashboard is turned off. */
   readonly dashboard?: DashboardAssets;
+  /**
+   * Emulator mode: the host names answered besides the loopback ones (stages/check-host.ts).
+   * Undefined: every Host is answered (registered keys only, so there is nothing to rebind to).
+   */
+  readonly allowedHosts?: ReadonlySet<string>;
 }
 
 export interface App {
@@ -61,7 +67,9 @@ export const ENDPOINTS: readonly AnyEndpoint[] = [createSecret, findSecret, dele
 
 export function buildApp(deps: AppDeps): App {
   const { logger } = deps;
+  const { allowedHosts } = deps;
   const stages: readonly Stage[] = [
+    ...(allowedHosts ? [checkHost(allowedHosts)] : []),
     route(ENDPOINTS),
     stripeHeaders,
     authenticate(deps.keys, deps.rateLimiter),
@@ -138,8 +146,15 @@ export function buildApp(deps: AppDeps): App {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url?.split('?', 1)[0] ?? '/';
     const method = req.method ?? 'GET';
-    if (deps.dashboard && isDashboardPath(path) && serveDashboardAsset(deps.dashboard, method, path, res)) return;
-    const work = method === 'GET' && HEALTH_PATHS.has(path) ? answerHealth(path, deps.health, res) : respond(req, res);
+    // The dashboard and the health checks are refused to a host the API refuses, by the API's path.
+    const hostAllowed = () => !allowedHosts || allowsHost(allowedHosts, req);
+    if (deps.dashboard && isDashboardPath(path) && hostAllowed()) {
+      if (serveDashboardAsset(deps.dashboard, method, path, res)) return;
+    }
+    const work =
+      method === 'GET' && HEALTH_PATHS.has(path) && hostAllowed()
+        ? answerHealth(path, deps.health, res)
+        : respond(req, res);
     work.catch((error: unknown) => {
       logger.error('could not answer a request', {
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),

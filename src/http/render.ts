@@ -22,15 +22,19 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 
 export const docUrlFor = (code: string): string => `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
 
-/** `{"error": {...}}` with Stripe's field order; `param` only where a parameter is at fault. */
+/**
+ * `{"error": {...}}` with Stripe's field order; `param` only where a parameter is at fault, `code`
+ * and `doc_url` only where the error has one of Stripe's codes.
+ */
 export function errorBody(error: ApiError): string {
+  const { code } = error;
   return JSON.stringify({
     error: {
       type: error.type,
-      code: error.code,
+      ...(code === undefined ? {} : { code }),
       message: error.message,
       ...(error.param === undefined ? {} : { param: error.param }),
-      doc_url: docUrlFor(error.code),
+      ...(code === undefined ? {} : { doc_url: docUrlFor(code) }),
     },
   });
 }
