@@ -7,14 +7,7 @@ import { payloadBinding } from '../crypto/bindings.js';
 import { CorruptEnvelopeError, type PayloadCipher } from '../crypto/payload-cipher.js';
 import { errors } from '../errors/api-error.js';
 import type { ScopeKey, SecretKey, SecretRow, SecretStore, StoredSecret } from '../store/secret-store.js';
-import {
-  MAX_EXPIRY_SECONDS,
-  MAX_SECRETS_PER_SCOPE,
-  type Owner,
-  type Scope,
-  type Secret,
-  type SecretPage,
-} from './secret.js';
+import { latestExpiry, MAX_SECRETS_PER_SCOPE, type Owner, type Scope, type Secret, type SecretPage } from './secret.js';
 
 export interface SecretsServiceDeps {
   readonly store: SecretStore;
@@ -113,7 +106,7 @@ export class SecretsService {
     const now = this.nowSeconds();
     if (input.expiresAt !== undefined) {
       if (input.expiresAt <= now) throw errors.expiresAtInPast();
-      if (input.expiresAt > now + MAX_EXPIRY_SECONDS) throw errors.expiresAtTooFar();
+      if (input.expiresAt > latestExpiry(now)) throw errors.expiresAtTooFar();
     }
     const key = secretKey(owner, input.scope, input.name);
     const row: StoredSecret = Object.assign(key, {

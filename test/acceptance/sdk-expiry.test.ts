@@ -20,9 +20,24 @@ afterEach(() => {
 const ACCOUNT = { type: 'account' } as const;
 const client = (label: string): Stripe => audit.client(server, freshKey(label));
 const HUNDRED_YEARS = 100 * 365 * 24 * 60 * 60;
-/** The server's "at most 100 years ahead", leap days included. */
-const MAX_AHEAD = 100 * 366 * 24 * 60 * 60;
 const now = () => server.clock.now();
+/** The same UTC date and time 100 calendar years after `seconds`. */
+const hundredYearsAfter = (seconds: number) => {
+  const date = new Date(seconds * 1000);
+  date.setUTCFullYear(date.getUTCFullYear() + 100);
+  return date.getTime() / 1000;
+};
+
+/** Runs `fn` with the server's clock at `at` (unix seconds), then puts it back. */
+async function atTime(at: number, fn: () => Promise<void>): Promise<void> {
+  const moved = at - now();
+  server.clock.advance(moved);
+  try {
+    await fn();
+  } finally {
+    server.clock.advance(-moved);
+  }
+}
 
 describe('expires_at bounds', () => {
   it('refuses a time in the past, and the current second', async () => {
@@ -43,7 +58,12 @@ describe('expires_at bounds', () => {
 
   it('refuses a time more than 100 years ahead', async () => {
     const stripe = client('far');
-    for (const expiresAt of [now() + MAX_AHEAD + 1, now() + 101 * 366 * 24 * 3600, now() + 200 * 365 * 24 * 3600]) {
+    for (const expiresAt of [
+      hundredYearsAfter(now()) + 1,
+      now() + 100 * 366 * 24 * 3600,
+      now() + 101 * 366 * 24 * 3600,
+      now() + 200 * 365 * 24 * 3600,
+    ]) {
       const err = await expectStripeError(
         stripe.apps.secrets.create({ name: 'f', payload: 'p', scope: ACCOUNT, expires_at: expiresAt }),
         { type: 'StripeInvalidRequestError', statusCode: 400, code: 'parameter_invalid_integer', param: 'expires_at' },
@@ -70,9 +90,37 @@ describe('expires_at bounds', () => {
       name: 'edge',
       payload: 'p',
       scope: ACCOUNT,
-      expires_at: now() + MAX_AHEAD,
+      expires_at: hundredYearsAfter(now()),
     });
-    expect(edge.expires_at).toBe(now() + MAX_AHEAD);
+    expect(edge.expires_at).toBe(hundredYearsAfter(now()));
+  });
+
+  it('bounds at exactly 100 calendar years, to the second, and at February 28 from a February 29', async () => {
+    const stripe = client('calendar');
+    const cases = [
+      // 2031-05-17T08:09:10Z: 2131-05-17T08:09:10Z is the last second allowed.
+      { at: Date.UTC(2031, 4, 17, 8, 9, 10) / 1000, last: Date.UTC(2131, 4, 17, 8, 9, 10) / 1000 },
+      // 2096-02-29T12:00:00Z: 2196 is a leap year too.
+      { at: Date.UTC(2096, 1, 29, 12) / 1000, last: Date.UTC(2196, 1, 29, 12) / 1000 },
+      // 2000-02-29T23:59:59Z: 2100 has no February 29, and March 1 would be more than 100 years.
+      { at: Date.UTC(2000, 1, 29, 23, 59, 59) / 1000, last: Date.UTC(2100, 1, 28, 23, 59, 59) / 1000 },
+    ];
+    for (const [i, { at, last }] of cases.entries()) {
+      await atTime(at, async () => {
+        const ok = await stripe.apps.secrets.create({ name: `c${i}`, payload: 'p', scope: ACCOUNT, expires_at: last });
+        expect(ok.expires_at).toBe(last);
+        await expectStripeError(
+          stripe.apps.secrets.create({ name: `c${i}`, payload: 'p', scope: ACCOUNT, expires_at: last + 1 }),
+          {
+            type: 'StripeInvalidRequestError',
+            statusCode: 400,
+            code: 'parameter_invalid_integer',
+            param: 'expires_at',
+          },
+        );
+        await stripe.apps.secrets.deleteWhere({ name: `c${i}`, scope: ACCOUNT });
+      });
+    }
   });
 });
 
