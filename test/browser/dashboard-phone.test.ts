@@ -78,7 +78,8 @@ describe.skipIf(!haveChromium)('the dashboard at 390 px and after errors', () =>
       "Math.max(...[...document.querySelectorAll('main *')].map((e) => e.getBoundingClientRect().right))",
     );
     expect(widest).toBeLessThanOrEqual(PHONE.width);
-    if (process.env.PHONE_SCREENSHOT_PATH) await page.screenshot({ path: process.env.PHONE_SCREENSHOT_PATH, fullPage: true });
+    if (process.env.PHONE_SCREENSHOT_PATH)
+      await page.screenshot({ path: process.env.PHONE_SCREENSHOT_PATH, fullPage: true });
   });
 
   it('after a failed Show the table holds nothing of the previous scope, and follows the form', async () => {
