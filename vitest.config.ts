@@ -17,6 +17,8 @@ const ON_BOTH_ENGINES = [
   'test/acceptance/sdk-*.test.ts',
   'test/acceptance/raw-http-*.test.ts',
   'test/acceptance/user-bound-keys.test.ts',
+  'test/acceptance/test-tools.test.ts',
+  'test/acceptance/fixtures.test.ts',
   'test/reliability/crash-safety.test.ts',
   'test/reliability/isolation.test.ts',
   'test/reliability/unit-of-work.test.ts',

@@ -13,9 +13,11 @@ import { IdempotencyGuard } from '../http/idempotency-guard.js';
 import { RateLimiter } from '../http/rate-limiter.js';
 import type { WriteStores } from '../http/stages/execute.js';
 import { DEFAULT_LIMITS } from '../http/stages/read-params.js';
+import { Upstream } from '../http/upstream.js';
 import { KeyAuthority } from '../keys/api-keys.js';
 import { type Logger, requestLine } from '../logging/logger.js';
 import { Metrics } from '../metrics/metrics.js';
+import { PlatformClocks } from '../secrets/platform-clocks.js';
 import { createIdGenerator } from '../secrets/secret-id.js';
 import { SecretsService } from '../secrets/secrets-service.js';
 import { SqlApiKeyStore } from '../store/api-key-store.js';
@@ -26,6 +28,7 @@ import { migrationsCurrent } from '../store/migrations.js';
 import { SqlSecretStore } from '../store/sql-secret-store.js';
 import { UnitOfWork } from '../store/unit-of-work.js';
 import { loadDashboardAssets } from './dashboard-assets.js';
+import { TestTools } from './test-tools.js';
 
 /** The stores over one database. */
 export interface Stores {
@@ -58,6 +61,14 @@ export interface Composition {
   readonly app: App;
   /** Milliseconds since the epoch. */
   readonly clock: () => number;
+  /** The time of each platform's test mode, on top of `clock`. */
+  readonly clocks: PlatformClocks;
+  /** Who a key acts as. */
+  readonly keys: KeyAuthority;
+  /** The test tools; in emulator mode only. */
+  readonly testTools: TestTools | undefined;
+  /** Where unknown paths are forwarded (`--upstream`); its connections close with the server. */
+  readonly upstream: Upstream | undefined;
 }
 
 export interface ComposeOptions {
@@ -72,14 +83,22 @@ export function composeServer(config: ServerConfig, options: ComposeOptions): Co
   const { engine, logger, clock } = options;
   const stores = composeStores(engine);
   const cipher = new PayloadCipher(options.keyring);
-  const secrets = new SecretsService({ store: stores.secrets, cipher, clock, newId: createIdGenerator(clock) });
-  const guard = new IdempotencyGuard(cipher, clock);
+  const clocks = new PlatformClocks(clock);
+  const secrets = new SecretsService({
+    store: stores.secrets,
+    cipher,
+    clock: clocks.at,
+    newId: createIdGenerator(clock),
+  });
+  const guard = new IdempotencyGuard(cipher, clocks.at);
   const unitOfWork = new UnitOfWork<WriteStores>(engine, (trx) => ({
     secrets: stores.secrets.within(trx),
     idempotency: stores.idempotency.within(trx),
     audit: stores.audit.within(trx),
   }));
-  const metrics = new Metrics(() => stores.secrets.countByMode());
+  const metrics = new Metrics(() => stores.secrets.countByMode(), {
+    processMetrics: config.metricsPort !== undefined,
+  });
   const health: HealthCheck = {
     async ready() {
       try {
@@ -90,15 +109,22 @@ export function composeServer(config: ServerConfig, options: ComposeOptions): Co
       }
     },
   };
+  const keys = new KeyAuthority(stores.apiKeys, { emulator: config.emulator });
+  const testTools = config.emulator
+    ? new TestTools({ engine, secretStore: stores.secrets, secrets, clocks })
+    : undefined;
+  const upstream = config.upstream === undefined ? undefined : new Upstream(config.upstream);
   const app = buildApp({
     secrets,
-    keys: new KeyAuthority(stores.apiKeys, { emulator: config.emulator }),
+    keys,
+    testTools,
+    upstream,
     unitOfWork,
     guard,
     audit: stores.audit,
     limits: { ...DEFAULT_LIMITS, maxBodyBytes: config.maxBodyBytes },
     logger,
-    clock,
+    clock: clocks.at,
     health,
     dashboard: config.dashboard ? loadDashboardAssets() : undefined,
     allowedHosts: config.emulator ? new Set(config.allowHost) : undefined,
@@ -110,5 +136,5 @@ export function composeServer(config: ServerConfig, options: ComposeOptions): Co
       logger.request(requestLine(record));
     },
   });
-  return { stores, secrets, guard, metrics, health, app, clock };
+  return { stores, secrets, guard, metrics, health, app, clock, clocks, keys, testTools, upstream };
 }

@@ -28,6 +28,9 @@ interface ServeOptions {
   dbPoolSize?: string;
   dbStatementTimeoutMs?: string;
   dbPreparedStatements?: boolean;
+  memory?: boolean;
+  fixtures?: string;
+  upstream?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -46,6 +49,9 @@ export function registerServe(program: Command): void {
     )
     .option('--master-key-file <file>', 'file holding the base64 master key (env SECRET_STORE_MASTER_KEY_FILE)')
     .option('--database-url <url>', 'postgres://... to use PostgreSQL instead of SQLite (env DATABASE_URL)')
+    .option('--memory', 'keep everything in memory (SQLite, a throwaway master key); nothing is written to disk')
+    .option('--fixtures <file>', 'load the secrets of this JSON file at start (emulator mode; see README)')
+    .option('--upstream <url>', 'forward every request this server does not answer itself to this URL')
     .option('--no-migrate', 'do not run migrations at start; refuse to start if the schema is behind')
     .option('--db-pool-size <n>', 'PostgreSQL connections per instance (default 10)')
     .option('--db-statement-timeout-ms <ms>', 'PostgreSQL statement timeout (default 5000)')
@@ -57,7 +63,10 @@ export function registerServe(program: Command): void {
     .option('--rate-limit', 'limit each account like Stripe does (25 req/s test, 100 live); off by default')
     .option('--rate-limit-test <n>', 'requests per second per account in test mode, with --rate-limit')
     .option('--rate-limit-live <n>', 'requests per second per account in live mode, with --rate-limit')
-    .addHelpText('after', '\nExample:\n  $ npx secret-store serve --port 12111 --data-dir ./data\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ npx secret-store serve --port 12111 --data-dir ./data\n  $ npx secret-store serve --memory --fixtures fixtures.json --upstream http://127.0.0.1:12112\n',
+    )
     .action(async (options: ServeOptions) => {
       // commander sets `migrate: true` unless --no-migrate was given; pass on only an explicit "no".
       const config = resolveServerConfig(
@@ -97,6 +106,7 @@ export function registerServe(program: Command): void {
       try {
         running = await startServer(config, logger);
       } catch (error) {
+        // Nothing to shut down: the error ends the command (in-process runs go on without these).
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         throw error;
@@ -107,8 +117,9 @@ export function registerServe(program: Command): void {
       }
       const metrics = running.metricsUrl ? `; metrics on ${running.metricsUrl}/metrics` : '';
       const dashboard = config.dashboard ? `; dashboard at ${running.url}/dashboard` : '';
+      const upstream = config.upstream ? `; everything else forwarded to ${config.upstream}` : '';
       logger.info(
-        `secret-store listening on ${running.url} (${authModeText(config)}; ${running.storage}${metrics}${dashboard})`,
+        `secret-store listening on ${running.url} (${authModeText(config)}; ${running.storage}${metrics}${dashboard}${upstream})`,
       );
     });
 }

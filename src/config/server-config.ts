@@ -78,6 +78,16 @@ export const serverConfigSchema = z.object({
   headersTimeoutMs: integer(100, 600_000).default(10_000),
   keepAliveTimeoutMs: integer(100, 600_000).default(65_000),
   maxHeaderBytes: integer(1024, 1024 * 1024).default(16 * 1024),
+  /** Keep everything in memory: SQLite in memory, a throwaway master key, nothing on disk. */
+  memory: booleanText.default(false),
+  /** A JSON file of secrets to load at start (emulator mode only; see app/fixtures.ts). */
+  fixtures: z.string().min(1).optional(),
+  /** Where requests the server does not answer itself are forwarded (see http/upstream.ts). */
+  upstream: z
+    .string()
+    .regex(/^https?:\/\/[^/?#\s@]+(\/[^?#\s]*)?$/, 'must be an http:// or https:// URL, without credentials or a query')
+    .refine((url) => URL.canParse(url), 'must be a valid URL')
+    .optional(),
   /** Serve the web dashboard at /dashboard. */
   dashboard: booleanText.default(true),
   /** On SIGTERM, in-flight requests get this long to finish. */
@@ -135,6 +145,9 @@ export const ENVIRONMENT: Record<keyof ServerConfigInput, string> = {
   headersTimeoutMs: 'SECRET_STORE_HEADERS_TIMEOUT_MS',
   keepAliveTimeoutMs: 'SECRET_STORE_KEEP_ALIVE_TIMEOUT_MS',
   maxHeaderBytes: 'SECRET_STORE_MAX_HEADER_BYTES',
+  memory: 'SECRET_STORE_MEMORY',
+  fixtures: 'SECRET_STORE_FIXTURES',
+  upstream: 'SECRET_STORE_UPSTREAM',
 };
 
 export function fromEnvironment(env: NodeJS.ProcessEnv): ServerConfigInput {
@@ -203,19 +216,44 @@ export function resolveServerConfig(flags: ServerConfigInput, env: NodeJS.Proces
       `emulator mode accepts any sk_test_ key, so it is only allowed on a loopback address, and ${config.host} is not one: listen on 127.0.0.1 (${settingName('host')}), or turn emulator mode off (${settingName('emulator')}) and register keys with 'secret-store keys create'`,
     );
   }
-  if (config.masterKey && config.masterKeyFile) {
+  if (config.masterKey && config.masterKeyFile && !config.memory) {
     throw new ConfigError(
       `the master key is given twice, as SECRET_STORE_MASTER_KEY and as a key file (${settingName('masterKeyFile')}): give one`,
     );
   }
+  const emulator = config.emulator ?? loopback;
+  if (config.fixtures !== undefined && !emulator) {
+    throw new ConfigError(
+      'fixtures (--fixtures or SECRET_STORE_FIXTURES) belong to test keys, which only emulator mode accepts',
+    );
+  }
   const dataDir = resolve(config.dataDir);
-  return {
+  const resolved: ServerConfig = {
     ...config,
     dataDir,
-    emulator: config.emulator ?? loopback,
+    emulator,
     databaseFile: join(dataDir, 'secret-store.db'),
     masterKeyPath: config.masterKeyFile ? resolve(config.masterKeyFile) : join(dataDir, 'master.key'),
   };
+  return config.memory ? inMemory(resolved, flags) : resolved;
+}
+
+/**
+ * `--memory`: SQLite in memory and a throwaway master key. Where the database or the key come from
+ * is then moot; the environment's settings (a CI job may well set DATABASE_URL for the app under
+ * test) give way to the flag, while contradicting flags are refused.
+ */
+function inMemory(config: ServerConfig, flags: ServerConfigInput): ServerConfig {
+  const clash = (['databaseUrl', 'masterKeyFile', 'dataDir'] as const).find((option) => flags[option] !== undefined);
+  if (clash) {
+    throw new ConfigError(`--memory keeps everything in memory: it cannot be combined with --${kebab(clash)}`);
+  }
+  if (!config.emulator) {
+    throw new ConfigError(
+      '--memory needs emulator mode: no key can be registered in a database that lives in the server process',
+    );
+  }
+  return { ...config, databaseUrl: undefined, masterKey: undefined, masterKeyFile: undefined };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

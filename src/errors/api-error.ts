@@ -2,18 +2,41 @@
  * The one error catalogue. Every error the API can answer with is built here, so each one fixes its
  * HTTP status, Stripe error `type` and `code` in a single place; stripe-node picks its error class
  * from the status (401, 403, 404, 409, 429, 5xx) and `type` (idempotency_error), so these pairs are
- * part of the wire contract. Only `http/render-error.ts` turns an ApiError into a response body.
+ * part of the wire contract. Only `http/render.ts` turns an ApiError into a response body.
+ *
+ * A `code` is sent only where Stripe sends that code (README, "Errors"): every one of them is in
+ * stripe-node's list of Stripe's error codes (a test checks). Where Stripe sends none (401s, unknown
+ * routes, API versions, expansion, content types, idempotency mismatches, server errors), neither do
+ * we; the message says what went wrong. Messages are Stripe's words where they are known. `reason`
+ * names every error for the request log, metrics and the audit log; it is never sent.
  *
  * This module has no framework imports: the domain layer throws these errors too.
  */
 
 export type ErrorType = 'api_error' | 'idempotency_error' | 'invalid_request_error';
 
+/** The Stripe error codes this server sends: each one only where Stripe sends it. */
+export const STRIPE_ERROR_CODES = [
+  'account_invalid',
+  'api_key_expired',
+  'idempotency_key_in_use',
+  'parameter_invalid_empty',
+  'parameter_invalid_integer',
+  'parameter_missing',
+  'parameter_unknown',
+  'rate_limit',
+  'resource_missing',
+] as const;
+
+export type StripeErrorCode = (typeof STRIPE_ERROR_CODES)[number];
+
 export interface ApiErrorFields {
   readonly status: number;
   readonly type: ErrorType;
-  /** One of Stripe's error codes; none where Stripe sends none. */
-  readonly code?: string;
+  /** Stripe's code, where Stripe sends one for this error. */
+  readonly code?: StripeErrorCode;
+  /** The error's name in logs and the audit log: the code when there is one. */
+  readonly reason?: string;
   readonly message: string;
   readonly param?: string;
   /**
@@ -27,7 +50,8 @@ export interface ApiErrorFields {
 export class ApiError extends Error {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string | undefined;
+  readonly code: StripeErrorCode | undefined;
+  readonly reason: string;
   readonly param: string | undefined;
   readonly shouldRetry: boolean;
 
@@ -37,13 +61,19 @@ export class ApiError extends Error {
     this.status = fields.status;
     this.type = fields.type;
     this.code = fields.code;
+    this.reason = fields.reason ?? fields.code ?? 'error';
     this.param = fields.param;
     this.shouldRetry = fields.shouldRetry ?? false;
   }
 }
 
-const invalid = (code: string, message: string, param?: string, status = 400): ApiError =>
+/** An invalid_request_error with Stripe's code. */
+const coded = (code: StripeErrorCode, message: string, param?: string, status = 400): ApiError =>
   new ApiError({ status, type: 'invalid_request_error', code, message, param });
+
+/** An invalid_request_error for which Stripe sends no code; `reason` names it in logs only. */
+const uncoded = (reason: string, message: string, param?: string, status = 400): ApiError =>
+  new ApiError({ status, type: 'invalid_request_error', reason, message, param });
 
 const SUPPORT = 'If you need assistance, please contact the maintainers of this secret-store server.';
 
@@ -54,160 +84,182 @@ const MAX_SHOWN_NAME = 200;
 const shownName = (name: string): string =>
   name.length <= MAX_SHOWN_NAME ? name : `${Array.from(name).slice(0, MAX_SHOWN_NAME).join('')}...`;
 
+/** Stripe shows an over-long string by its first and last four characters. */
+const abbreviated = (value: string): string => {
+  const chars = Array.from(value);
+  return `${chars.slice(0, 4).join('')}...${chars.slice(-4).join('')}`;
+};
+
+/** `a or b`, `a, b, or c`: how Stripe lists the values an enum accepts. */
+const oneOf = (values: readonly string[]): string =>
+  values.length <= 2 ? values.join(' or ') : `${values.slice(0, -1).join(', ')}, or ${values.at(-1)}`;
+
+const STRIPE_HELP = 'Please see https://stripe.com/docs or we can help at https://support.stripe.com/.';
+
+const TRAILING_SLASH_HINT =
+  'If you are trying to list objects, remove the trailing slash. If you are trying to retrieve an object, make sure you passed a valid (non-empty) identifier in your code.';
+
 export const errors = {
   // Routing
   unrecognizedUrl: (method: string, path: string) =>
-    invalid(
-      'resource_missing',
-      `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+    uncoded(
+      'url_unrecognized',
+      `Unrecognized request URL (${method}: ${path}). ${path.endsWith('/') ? `${TRAILING_SLASH_HINT} ` : ''}${STRIPE_HELP}`,
       undefined,
       404,
     ),
 
   // Authentication. stripe-node raises StripeAuthenticationError for any 401.
   missingApiKey: () =>
-    invalid(
+    uncoded(
       'api_key_missing',
       "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
       undefined,
       401,
     ),
   invalidApiKey: (maskedKey: string) =>
-    invalid('api_key_invalid', `Invalid API Key provided: ${maskedKey}`, undefined, 401),
+    uncoded('api_key_invalid', `Invalid API Key provided: ${maskedKey}`, undefined, 401),
   revokedApiKey: (maskedKey: string) =>
-    invalid('api_key_expired', `Expired API Key provided: ${maskedKey}`, undefined, 401),
-  malformedAuthorization: () =>
-    invalid(
+    coded('api_key_expired', `Expired API Key provided: ${maskedKey}`, undefined, 401),
+  /** `shownHeader`: the Authorization header masked as a key is, since it may hold one. */
+  malformedAuthorization: (shownHeader: string) =>
+    uncoded(
       'api_key_invalid',
-      "Invalid Authorization header. Use 'Authorization: Bearer YOUR_SECRET_KEY' or HTTP Basic auth with the key as the username and an empty password.",
+      `You did not provide an API key, though you did set your Authorization header to "${shownHeader}". Using Bearer auth, your Authorization header should look something like 'Authorization: Bearer YOUR_SECRET_KEY'. See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.`,
       undefined,
       401,
     ),
-  invalidStripeAccount: () =>
-    invalid(
+  /** A `Stripe-Account` or `Stripe-Context` that names no account the key may act on. */
+  inaccessibleAccount: (maskedKey: string, account: string) =>
+    coded(
       'account_invalid',
-      "The 'Stripe-Account' header must be a connected account id of the form 'acct_...'.",
+      `The provided key '${maskedKey}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`,
       undefined,
       403,
     ),
-  invalidApiVersion: (version: string) =>
-    invalid(
-      'api_version_invalid',
-      `Invalid Stripe API version: ${version}. Versions look like 2026-10-28.endive or 2024-06-20.`,
-    ),
+  invalidApiVersion: (version: string) => uncoded('api_version_invalid', `Invalid Stripe API version: ${version}`),
   // Emulator mode answers loopback host names only (DNS rebinding, see http/stages/check-host.ts).
-  // Stripe has no error code for this, so there is none.
   hostNotAllowed: (host: string) =>
-    new ApiError({
-      status: 403,
-      type: 'invalid_request_error',
-      message: `This secret-store server runs in emulator mode and answers requests for loopback hosts only (localhost, 127.0.0.1, [::1]), not for '${host}'. To reach it under that name, start it with --allow-host ${host}.`,
-    }),
+    uncoded(
+      'host_not_allowed',
+      `This secret-store server runs in emulator mode and answers requests for loopback hosts only (localhost, 127.0.0.1, [::1]), not for '${host}'. To reach it under that name, start it with --allow-host ${host}.`,
+      undefined,
+      403,
+    ),
   // 403 makes stripe-node raise StripePermissionError.
-  permissionDenied: (message: string, param?: string) => invalid('secret_access_denied', message, param, 403),
+  permissionDenied: (message: string, param?: string) => uncoded('secret_access_denied', message, param, 403),
 
   // Request shape
   bodyTooLarge: (limitBytes: number) =>
-    invalid('request_too_large', `The request body is larger than the limit of ${limitBytes} bytes.`, undefined, 413),
+    uncoded('request_too_large', `The request body is larger than the limit of ${limitBytes} bytes.`, undefined, 413),
   unsupportedContentType: (contentType: string) =>
-    invalid(
+    uncoded(
       'content_type_invalid',
-      `Unsupported Content-Type '${contentType}'. Send parameters as application/x-www-form-urlencoded.`,
+      `Invalid request: unsupported Content-Type ${contentType}. If error persists and you need assistance, please contact support@stripe.com.`,
     ),
   invalidEncoding: (where: 'query string' | 'request body') =>
-    invalid(
-      'parameter_invalid_encoding',
+    uncoded(
+      'encoding_invalid',
       `Invalid ${where}: it contains an invalid percent-escape or bytes that are not valid UTF-8.`,
     ),
   tooManyParameters: (limit: number) =>
-    invalid('parameters_too_many', `Too many parameters: at most ${limit} are accepted per request.`),
+    uncoded('parameters_too_many', `Too many parameters: at most ${limit} are accepted per request.`),
   nestingTooDeep: (name: string, limit: number) =>
-    invalid(
-      'parameter_invalid_nesting',
+    uncoded(
+      'parameter_nesting_invalid',
       `Invalid parameter ${shownName(name)}: parameters can be nested at most ${limit} levels deep.`,
       shownName(name),
     ),
   nestingConflict: (name: string) =>
-    invalid(
-      'parameter_invalid_nesting',
+    uncoded(
+      'parameter_nesting_invalid',
       `Invalid parameter ${shownName(name)}: it is sent both as a plain value and as a nested object or array.`,
       shownName(name),
     ),
 
-  // Parameters (codes from stripe-node's error code list; messages as Stripe words them)
+  // Parameters
   unknownParameter: (name: string) =>
-    invalid('parameter_unknown', `Received unknown parameter: ${shownName(name)}`, shownName(name)),
-  missingParameter: (param: string) => invalid('parameter_missing', `Missing required param: ${param}.`, param),
+    coded('parameter_unknown', `Received unknown parameter: ${shownName(name)}`, shownName(name)),
+  missingParameter: (param: string) => coded('parameter_missing', `Missing required param: ${param}.`, param),
   emptyParameter: (param: string) =>
-    invalid(
+    coded(
       'parameter_invalid_empty',
       `You passed an empty string for '${param}'. We assume empty values are an attempt to unset a parameter; however '${param}' cannot be unset. You should remove '${param}' from your request or supply a non-empty value.`,
       param,
     ),
-  notAString: (param: string) =>
-    invalid('parameter_invalid_string', `Invalid string: ${param} must be a string.`, param),
-  notAnObject: (param: string) =>
-    invalid('parameter_invalid_object', `Invalid object: ${param} must be an object.`, param),
-  notAnArray: (param: string) => invalid('parameter_invalid_array', `Invalid array: ${param} must be an array.`, param),
+  notAString: (param: string) => uncoded('string_invalid', 'Invalid string', param),
+  notAnObject: (param: string) => uncoded('object_invalid', 'Invalid object', param),
+  notAnArray: (param: string) => uncoded('array_invalid', 'Invalid array', param),
+  // PostgreSQL text cannot hold U+0000 while SQLite can: refused on both engines alike.
   nulCharacter: (param: string) =>
-    invalid('parameter_invalid_string', `Invalid string: ${param} must not contain the NUL character (U+0000).`, param),
-  stringTooLong: (param: string, max: number) =>
-    invalid('parameter_invalid_string', `Invalid string: ${param} must be at most ${max} characters long.`, param),
-  invalidInteger: (param: string, value: string) =>
-    invalid('parameter_invalid_integer', `Invalid integer: ${value}`, param),
-  invalidEnum: (param: string, value: string, allowed: readonly string[]) =>
-    invalid(
-      'parameter_invalid_enum',
-      `Invalid ${param}: must be one of ${allowed.join(' or ')} (got '${value}').`,
+    uncoded('string_nul', `Invalid string: ${param} must not contain the NUL character (U+0000).`, param),
+  /** A secret value (the payload) is never repeated, not even in part. */
+  stringTooLong: (param: string, value: string, max: number, secret: boolean) =>
+    uncoded(
+      'string_too_long',
+      `Invalid string: ${secret ? '(not shown)' : abbreviated(value)}; must be at most ${max} characters`,
       param,
     ),
-  integerOutOfRange: (param: string, min: number, max: number) =>
-    invalid('parameter_invalid_integer', `Invalid ${param}: must be an integer between ${min} and ${max}.`, param),
-  exclusiveParameters: (a: string, b: string) =>
-    invalid('parameters_exclusive', `You may only specify one of these parameters: ${a}, ${b}.`, a),
-  unexpandableField: (field: string, allowed: readonly string[]) =>
-    invalid(
-      'parameter_invalid_expand',
-      `This property cannot be expanded (${field}). Fields you can expand here: ${allowed.join(', ')}.`,
-      'expand',
+  invalidInteger: (param: string, value: string) =>
+    coded('parameter_invalid_integer', `Invalid integer: ${value}`, param),
+  invalidEnum: (param: string, allowed: readonly string[]) =>
+    uncoded('enum_invalid', `Invalid ${param}: must be one of ${oneOf(allowed)}`, param),
+  integerTooSmall: (param: string, min: number) =>
+    uncoded('integer_out_of_range', `This value must be greater than or equal to ${min}.`, param),
+  integerTooLarge: (param: string, max: number) =>
+    uncoded('integer_out_of_range', `This value must be less than or equal to ${max}.`, param),
+  bothCursors: () =>
+    uncoded('cursors_exclusive', 'Received both starting_after and ending_before parameters. Please pass in only one.'),
+  /** `hint`: the field that would expand what was asked for (on a list, under `data.`). */
+  unexpandableField: (field: string, hint?: string) =>
+    uncoded(
+      'expand_invalid',
+      `This property cannot be expanded (${shownName(field)}).${hint ? ` You may want to try expanding '${hint}' instead.` : ''}`,
     ),
 
   // Domain (Secret Store semantics)
-  noSuchSecret: (name: string) => invalid('resource_missing', `No such secret: '${name}'`, 'name', 404),
+  noSuchSecret: (name: string) => coded('resource_missing', `No such secret: '${name}'`, 'name', 404),
   noSuchCursor: (param: 'starting_after' | 'ending_before', id: string) =>
-    invalid('resource_missing', `No such secret: '${id}'`, param, 404),
+    coded('resource_missing', `No such secret: '${id}'`, param, 404),
   scopeFull: (max: number) =>
-    invalid(
+    uncoded(
       'secret_limit_reached',
       `You can store at most ${max} secrets in one scope. Delete at least 1 secret from this scope before you create a new one.`,
       'name',
     ),
   userScopeNeedsUser: () =>
-    invalid(
+    coded(
       'parameter_missing',
       "Missing required param: scope[user]. It is required when scope[type] is 'user'.",
       'scope[user]',
     ),
   accountScopeTakesNoUser: () =>
-    invalid(
+    coded(
       'parameter_unknown',
       "Received unknown parameter: scope[user]. It must not be provided when scope[type] is 'account'.",
       'scope[user]',
     ),
   expiresAtInPast: () =>
-    invalid('parameter_invalid_integer', 'Invalid expires_at: must be a unix timestamp in the future.', 'expires_at'),
+    uncoded('expires_at_invalid', 'Invalid expires_at: must be a unix timestamp in the future.', 'expires_at'),
   expiresAtTooFar: () =>
-    invalid('parameter_invalid_integer', 'Invalid expires_at: must be at most 100 years in the future.', 'expires_at'),
+    uncoded('expires_at_invalid', 'Invalid expires_at: must be at most 100 years in the future.', 'expires_at'),
 
   // Idempotency (README, "Idempotency")
   idempotencyKeyInvalid: (max: number) =>
-    invalid('idempotency_key_invalid', `Invalid Idempotency-Key: it must be 1 to ${max} printable ASCII characters.`),
+    uncoded('idempotency_key_invalid', `Invalid Idempotency-Key: it must be 1 to ${max} printable ASCII characters.`),
   idempotencyMismatch: (key: string) =>
     new ApiError({
       status: 400,
       type: 'idempotency_error',
-      code: 'idempotency_key_reused',
+      reason: 'idempotency_key_reused',
       message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+    }),
+  idempotencyOtherEndpoint: (key: string, firstPath: string, path: string) =>
+    new ApiError({
+      status: 400,
+      type: 'idempotency_error',
+      reason: 'idempotency_key_reused',
+      message: `Keys for idempotent requests can only be used for the same endpoint they were first used for ('${firstPath}' vs '${path}'). Try using a key other than '${key}' if you meant to execute a different request.`,
     }),
   // 409 makes stripe-node retry with the same key, which is what a client should do here.
   idempotencyInFlight: () =>
@@ -221,33 +273,65 @@ export const errors = {
 
   // Rate limiting. stripe-node raises StripeRateLimitError for a 429 and does not retry it.
   rateLimited: (limit: number, livemode: boolean) =>
-    invalid(
+    coded(
       'rate_limit',
-      `Request rate limit exceeded: this account may make ${limit} requests per second in ${livemode ? 'live' : 'test'} mode. Slow down and retry with exponential backoff.`,
+      `Request rate limit exceeded. This account may make ${limit} requests per second in ${livemode ? 'live' : 'test'} mode; slow down and retry with exponential backoff.`,
       undefined,
       429,
     ),
 
   // The HTTP layer below the API (malformed or slow requests)
-  malformedRequest: () => invalid('request_malformed', 'The request is not valid HTTP/1.1.'),
+  malformedRequest: () => uncoded('request_malformed', 'The request is not valid HTTP/1.1.'),
   headersTooLarge: () =>
-    invalid('request_headers_too_large', 'The request headers are larger than the server accepts.', undefined, 431),
+    uncoded('request_headers_too_large', 'The request headers are larger than the server accepts.', undefined, 431),
   requestTimeout: () =>
-    invalid('request_timeout', 'The request was not received in time; the connection is closed.', undefined, 408),
+    uncoded('request_timeout', 'The request was not received in time; the connection is closed.', undefined, 408),
 
-  // Server side
+  // The test tools of emulator mode (README, "Testing your app")
+  testToolsNeedTestKey: () =>
+    new ApiError({
+      status: 403,
+      type: 'invalid_request_error',
+      reason: 'test_tools_need_test_key',
+      message:
+        'The test tools under /_secret_store/ act on test mode only: call them with a test key (sk_test_... or rk_test_...).',
+    }),
+  testToolsNeedUnboundKey: (user: string) =>
+    new ApiError({
+      status: 403,
+      type: 'invalid_request_error',
+      reason: 'test_tools_need_unbound_key',
+      message: `The test tools under /_secret_store/ act on a whole platform; this API key is bound to user '${user}'.`,
+    }),
+  clockBackwards: (max: number) =>
+    coded(
+      'parameter_invalid_integer',
+      `Invalid advance: a clock only moves forward, by a whole number of seconds from 0 to ${max}.`,
+      'advance',
+    ),
+
+  // Forwarding (--upstream)
+  upstreamUnreachable: (upstream: string, reason: string) =>
+    new ApiError({
+      status: 502,
+      type: 'api_error',
+      reason: 'upstream_unreachable',
+      message: `This secret-store server forwards what it does not answer itself to ${upstream}, which could not be reached (${reason}).`,
+    }),
+
+  // Server side: api_error, which Stripe sends without a code.
   internal: () =>
     new ApiError({
       status: 500,
       type: 'api_error',
-      code: 'internal_error',
+      reason: 'internal_error',
       message: `An unexpected error occurred while processing the request. ${SUPPORT}`,
     }),
   storageUnavailable: () =>
     new ApiError({
       status: 503,
       type: 'api_error',
-      code: 'storage_unavailable',
+      reason: 'storage_unavailable',
       message: 'The secret store database is unavailable right now. Please retry shortly.',
       shouldRetry: true,
     }),
@@ -255,8 +339,7 @@ export const errors = {
     new ApiError({
       status: 500,
       type: 'api_error',
-      code: 'secret_corrupted',
+      reason: 'secret_corrupted',
       message: `The stored payload of secret '${name}' failed its integrity check and cannot be read. ${SUPPORT}`,
-      shouldRetry: false,
     }),
 } as const;

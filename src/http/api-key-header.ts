@@ -1,6 +1,6 @@
 /** Takes the API key out of the Authorization header (README, "API keys and the two authentication modes"): Bearer, or Basic with the key as user. */
 import { errors } from '../errors/api-error.js';
-import { API_KEY_PATTERN } from '../keys/api-keys.js';
+import { API_KEY_PATTERN, maskApiKey } from '../keys/api-keys.js';
 
 export function apiKeyFromHeader(header: string | undefined): string {
   const value = header?.trim() ?? '';
@@ -21,5 +21,5 @@ export function apiKeyFromHeader(header: string | undefined): string {
     if (user === '') throw errors.missingApiKey();
     return user;
   }
-  throw errors.malformedAuthorization();
+  throw errors.malformedAuthorization(maskApiKey(value));
 }

@@ -1,8 +1,8 @@
 /**
  * Stripe's idempotency contract (README, "Idempotency") for POSTs that carry `Idempotency-Key`: the
  * first request's status and body are saved for 24 hours; the same key with the same parameters
- * replays them (`Idempotent-Replayed: true`), with other parameters it is a 400 idempotency_error,
- * and while the first request still runs it is a 409 that stripe-node retries.
+ * replays them (`Idempotent-Replayed: true`), with other parameters or on another endpoint it is a
+ * 400 idempotency_error, and while the first request still runs it is a 409 that stripe-node retries.
  *
  * The guard runs inside the request's unit of work: the claim, the write it guards and the saved
  * response commit together or not at all, so a crash never leaves a claim without its response nor
@@ -16,6 +16,7 @@ import { idempotencyBinding } from '../crypto/bindings.js';
 import type { PayloadCipher } from '../crypto/payload-cipher.js';
 import { errors } from '../errors/api-error.js';
 import type { Principal } from '../keys/api-keys.js';
+import type { ClockOwner, OwnedClock } from '../secrets/platform-clocks.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type { FormValue } from './form-params.js';
 
@@ -26,8 +27,8 @@ const LOCK_SECONDS = 60;
 
 export interface Outcome {
   readonly status: number;
-  /** The error code of an error outcome. */
-  readonly code?: string;
+  /** What went wrong, for an error outcome: its Stripe code or its name (ApiError.reason). */
+  readonly reason?: string;
   readonly body: string;
   readonly headers?: Record<string, string>;
 }
@@ -42,8 +43,13 @@ export interface IdempotentRequest {
   readonly owner: string;
   readonly key: string;
   readonly requestId: string;
-  /** A digest of everything that makes two requests "the same": method, path, account, parameters. */
+  /**
+   * The endpoint's path, then a digest of everything that makes two requests "the same": method,
+   * path, account, parameters (see `fingerprintOf`).
+   */
   readonly fingerprint: string;
+  /** Whose clock the record's times are read on; the server's clock without one. */
+  readonly clockOwner?: ClockOwner;
 }
 
 /**
@@ -52,7 +58,11 @@ export interface IdempotentRequest {
  * Idempotency-Key starts a record of its own (README, "Idempotency").
  */
 export const recordOwner = (principal: Principal): string =>
-  `${principal.platform}:${principal.livemode ? 'live' : 'test'}:${principal.caller}:${principal.user ?? ''}`;
+  `${recordOwnerPrefix(principal)}${principal.caller}:${principal.user ?? ''}`;
+
+/** How the owners of every record of one platform in one mode begin. */
+export const recordOwnerPrefix = (owner: ClockOwner): string =>
+  `${owner.platform}:${owner.livemode ? 'live' : 'test'}:`;
 
 function canonical(value: FormValue | readonly FormValue[]): unknown {
   if (typeof value === 'string') return value;
@@ -63,19 +73,28 @@ function canonical(value: FormValue | readonly FormValue[]): unknown {
     .map((k) => [k, canonical(obj[k] as FormValue)]);
 }
 
-export const fingerprintOf = (identity: readonly FormValue[]): string =>
-  createHash('sha256')
+/**
+ * `<path> <digest>`: the path in clear, so that a key reused on another endpoint gets Stripe's
+ * message naming both. Records written before had the digest alone.
+ */
+export const fingerprintOf = (path: string, identity: readonly FormValue[]): string =>
+  `${path} ${createHash('sha256')
     .update(JSON.stringify(canonical(identity)))
-    .digest('hex');
+    .digest('hex')}`;
+
+const pathOf = (fingerprint: string): string | undefined => {
+  const space = fingerprint.indexOf(' ');
+  return space === -1 ? undefined : fingerprint.slice(0, space);
+};
 
 export class IdempotencyGuard {
   constructor(
     private readonly cipher: PayloadCipher,
-    private readonly clock: () => number,
+    private readonly clock: OwnedClock,
   ) {}
 
-  private seconds(): number {
-    return Math.floor(this.clock() / 1000);
+  private seconds(owner?: ClockOwner): number {
+    return Math.floor(this.clock(owner) / 1000);
   }
 
   /**
@@ -88,15 +107,20 @@ export class IdempotencyGuard {
       key: request.key,
       fingerprint: request.fingerprint,
       requestId: request.requestId,
-      now: this.seconds(),
+      now: this.seconds(request.clockOwner),
       lockSeconds: LOCK_SECONDS,
       ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
     });
     switch (claim.kind) {
       case 'in_flight':
         throw errors.idempotencyInFlight();
-      case 'mismatch':
-        throw errors.idempotencyMismatch(request.key);
+      case 'mismatch': {
+        const firstPath = pathOf(claim.fingerprint);
+        const path = pathOf(request.fingerprint) as string;
+        throw firstPath !== undefined && firstPath !== path
+          ? errors.idempotencyOtherEndpoint(request.key, firstPath, path)
+          : errors.idempotencyMismatch(request.key);
+      }
       case 'replay':
         return {
           status: claim.status,
@@ -117,7 +141,7 @@ export class IdempotencyGuard {
     await store.complete(request.owner, request.key, request.requestId, outcome.status, sealed);
   }
 
-  /** Forgets records past the 24-hour window. */
+  /** Forgets records past the 24-hour window, by the server's clock (never behind a platform's). */
   prune(store: IdempotencyStore): Promise<number> {
     return store.deleteOlderThan(this.seconds() - IDEMPOTENCY_TTL_SECONDS);
   }

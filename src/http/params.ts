@@ -24,21 +24,27 @@ export function rejectUnknown(params: FormObject, allowed: readonly string[], pr
   }
 }
 
+/** The parse of an endpoint that takes no parameters: any is unknown. */
+export function noParameters(params: FormObject): void {
+  rejectUnknown(params, []);
+}
+
 /**
  * Every string parameter, whatever it is for: PostgreSQL text cannot hold U+0000 while SQLite can,
  * so refusing it here, before anything is stored or looked up, gives one answer on both engines.
+ * `secret`: the value is a payload, which an error never repeats.
  */
-function asString(value: FormValue, param: string): string {
+function asString(value: FormValue, param: string, secret = false): string {
   if (typeof value !== 'string') throw errors.notAString(param);
   if (value.includes('\0')) throw errors.nulCharacter(param);
-  if (codePointLength(value) > MAX_STRING_LENGTH) throw errors.stringTooLong(param, MAX_STRING_LENGTH);
+  if (codePointLength(value) > MAX_STRING_LENGTH) throw errors.stringTooLong(param, value, MAX_STRING_LENGTH, secret);
   return value;
 }
 
-export function requiredString(params: FormObject, key: string, param = key): string {
+export function requiredString(params: FormObject, key: string, param = key, secret = false): string {
   const value = params[key];
   if (value === undefined) throw errors.missingParameter(param);
-  const text = asString(value, param);
+  const text = asString(value, param, secret);
   if (text === '') throw errors.emptyParameter(param);
   return text;
 }
@@ -67,7 +73,7 @@ export function requiredScope(params: FormObject): Scope {
   rejectUnknown(value, ['type', 'user'], 'scope');
   const type = requiredString(value, 'type', 'scope[type]');
   if (!(SCOPE_TYPES as readonly string[]).includes(type)) {
-    throw errors.invalidEnum('scope[type]', type, SCOPE_TYPES);
+    throw errors.invalidEnum('scope[type]', SCOPE_TYPES);
   }
   const userValue = value.user;
   if (type === 'account') {
@@ -78,8 +84,12 @@ export function requiredScope(params: FormObject): Scope {
   return { type: 'user', user: requiredString(value, 'user', 'scope[user]') };
 }
 
-/** Reads `expand[]`; returns the requested fields, each of which must be in `allowed`. */
-export function expandList(params: FormObject, allowed: readonly string[]): Set<string> {
+/**
+ * Reads `expand[]`; returns the requested fields, each of which must be in `allowed`. On a list
+ * (`itemsPrefix` 'data.'), Stripe's error points a field that lacks the prefix at the prefixed one
+ * (stripe/stripe-python#316).
+ */
+export function expandList(params: FormObject, allowed: readonly string[], itemsPrefix?: string): Set<string> {
   const value = params.expand;
   if (value === undefined) return new Set();
   if (!Array.isArray(value)) throw errors.notAnArray('expand');
@@ -87,7 +97,10 @@ export function expandList(params: FormObject, allowed: readonly string[]): Set<
   value.forEach((item, i) => {
     const field = asString(item, `expand[${i}]`);
     if (field === '') return;
-    if (!allowed.includes(field)) throw errors.unexpandableField(field, allowed);
+    if (!allowed.includes(field)) {
+      const hint = itemsPrefix !== undefined && !field.startsWith(itemsPrefix) ? `${itemsPrefix}${field}` : undefined;
+      throw errors.unexpandableField(field, hint);
+    }
     fields.add(field);
   });
   return fields;

@@ -1,6 +1,7 @@
 /** The only code that writes response bodies, and so the only one that writes error bodies. */
 import type { ServerResponse } from 'node:http';
 import type { ApiError } from '../errors/api-error.js';
+import { stripeJson } from './stripe-json.js';
 
 export type HeaderMap = Record<string, string>;
 
@@ -20,21 +21,23 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
   res.end(body);
 }
 
+/** Where Stripe documents a code: every error with a code has one, and no other error has one. */
 export const docUrlFor = (code: string): string => `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
 
 /**
- * `{"error": {...}}` with Stripe's field order; `param` only where a parameter is at fault, `code`
- * and `doc_url` only where the error has one of Stripe's codes.
+ * `{"error": {...}}` with Stripe's keys in Stripe's order, which is alphabetical (the raw body in
+ * stripe/stripe-cli#585: code, doc_url, message, param, type); `code` and `doc_url` only where
+ * Stripe sends a code, `param` only where a parameter is at fault. JSON.stringify leaves out the
+ * fields that are undefined.
  */
 export function errorBody(error: ApiError): string {
-  const { code } = error;
-  return JSON.stringify({
+  return stripeJson({
     error: {
-      type: error.type,
-      ...(code === undefined ? {} : { code }),
+      code: error.code,
+      doc_url: error.code === undefined ? undefined : docUrlFor(error.code),
       message: error.message,
-      ...(error.param === undefined ? {} : { param: error.param }),
-      ...(code === undefined ? {} : { doc_url: docUrlFor(code) }),
+      param: error.param,
+      type: error.type,
     },
   });
 }
@@ -46,7 +49,7 @@ export function errorHeaders(error: ApiError): HeaderMap {
 /** An error as an answer to save and replay (idempotency) like any other. */
 export const errorOutcome = (error: ApiError) => ({
   status: error.status,
-  code: error.code,
+  reason: error.reason,
   body: errorBody(error),
   headers: errorHeaders(error),
 });

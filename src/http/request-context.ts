@@ -10,13 +10,14 @@ import type { AnyEndpoint, Target } from './endpoint.js';
 import type { FormObject } from './form-params.js';
 import type { IdempotentRequest, Outcome } from './idempotency-guard.js';
 import type { HeaderMap } from './render.js';
+import type { StripeHeaderValues } from './stages/stripe-headers.js';
+import type { AnyTestToolEndpoint } from './test-tool-endpoint.js';
 
 export class RequestContext {
   /** route */
   endpoint!: AnyEndpoint;
-  /** Stripe headers */
-  stripeAccount: string | undefined;
-  idempotencyKey: string | undefined;
+  /** route, for the test tools (they run instead of an endpoint: see stages/test-tool.ts) */
+  testTool!: AnyTestToolEndpoint;
   /** authenticate */
   principal!: Principal;
   /** read params, parse */
@@ -33,6 +34,8 @@ export class RequestContext {
 
   constructor(
     readonly req: IncomingMessage,
+    /** Read before the stages run, for the answer's echo; checked by the Stripe headers stage. */
+    readonly stripe: StripeHeaderValues,
     /** The answer's headers, filled in on the way. */
     readonly headers: HeaderMap,
     readonly record: RequestRecord,

@@ -1,8 +1,11 @@
 /**
- * The `apps.secret` and list objects in the field order of Stripe's API reference examples: id, object,
- * then alphabetical for a secret; object, url, has_more, data for a list.
+ * The `apps.secret` and list objects with Stripe's bytes (README, "Responses"): pretty-printed, and
+ * in the field order api.stripe.com sends: id, object, then alphabetical for an object; object,
+ * data, has_more, url for a list (a raw body quoted in YumaInaura/YumaInaura#2796, whose lists
+ * read object, data, has_more, total_count, url).
  */
 import type { Secret, SecretPage } from '../secrets/secret.js';
+import { stripeJson } from './stripe-json.js';
 
 /**
  * Only for JSON.stringify, which leaves out the fields set to undefined (`deleted`, `payload`):
@@ -23,17 +26,17 @@ function secretObject(secret: Secret, deleted = false): Record<string, unknown> 
   };
 }
 
-export const serializeSecret = (secret: Secret): string => JSON.stringify(secretObject(secret));
+export const serializeSecret = (secret: Secret): string => stripeJson(secretObject(secret));
 
-export const serializeDeletedSecret = (secret: Secret): string => JSON.stringify(secretObject(secret, true));
+export const serializeDeletedSecret = (secret: Secret): string => stripeJson(secretObject(secret, true));
 
 export const LIST_URL = '/v1/apps/secrets';
 
 export function serializeSecretList(page: SecretPage): string {
-  return JSON.stringify({
+  return stripeJson({
     object: 'list',
-    url: LIST_URL,
-    has_more: page.hasMore,
     data: page.secrets.map((s) => secretObject(s)),
+    has_more: page.hasMore,
+    url: LIST_URL,
   });
 }

@@ -29,7 +29,10 @@ export interface RequestRecord {
   target: RequestTarget | undefined;
   replayed: boolean;
   status: number;
-  /** The error code, for failed requests. */
+  /**
+   * For failed requests, what went wrong: Stripe's error code, or the server's name for an error
+   * Stripe sends no code for (ApiError.reason). Logged and audited; never on the wire.
+   */
   code: string | undefined;
 }
 

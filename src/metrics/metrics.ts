@@ -41,7 +41,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(countStored: () => Promise<StoredCounts>) {
+  /**
+   * `processMetrics`: also the process's own (CPU, memory, event loop delay), which watch the process
+   * from the moment they are made; off where nothing serves the metrics (`startSecretStore`).
+   */
+  constructor(countStored: () => Promise<StoredCounts>, options: { readonly processMetrics?: boolean } = {}) {
     new Gauge({
       name: 'secret_store_secrets_stored',
       help: 'Secrets stored, by mode (expired ones not yet swept included)',
@@ -53,7 +57,7 @@ export class Metrics {
         this.set({ mode: 'live' }, counts.live);
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'secret_store_' });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'secret_store_' });
   }
 
   observeRequest(record: RequestRecord): void {

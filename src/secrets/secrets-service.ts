@@ -7,13 +7,21 @@ import { payloadBinding } from '../crypto/bindings.js';
 import { CorruptEnvelopeError, type PayloadCipher } from '../crypto/payload-cipher.js';
 import { errors } from '../errors/api-error.js';
 import type { ScopeKey, SecretKey, SecretRow, SecretStore, StoredSecret } from '../store/secret-store.js';
-import { latestExpiry, MAX_SECRETS_PER_SCOPE, type Owner, type Scope, type Secret, type SecretPage } from './secret.js';
+import type { OwnedClock } from './platform-clocks.js';
+import {
+  latestExpiry,
+  MAX_SECRETS_PER_SCOPE,
+  type Owner,
+  type Scope,
+  type Secret,
+  type SecretPage,
+} from './secret.js';
 
 export interface SecretsServiceDeps {
   readonly store: SecretStore;
   readonly cipher: PayloadCipher;
-  /** Milliseconds since the epoch. */
-  readonly clock: () => number;
+  /** Milliseconds since the epoch, as each owner sees them (see platform-clocks.ts). */
+  readonly clock: OwnedClock;
   readonly newId: () => string;
 }
 
@@ -83,8 +91,9 @@ export class SecretsService {
     return new SecretsService({ store, cipher: this.deps.cipher, clock: this.deps.clock, newId: this.deps.newId });
   }
 
-  private nowSeconds(): number {
-    return Math.floor(this.deps.clock() / 1000);
+  /** Unix seconds as `owner` sees them; the server's time without one. */
+  private nowSeconds(owner?: Owner): number {
+    return Math.floor(this.deps.clock(owner) / 1000);
   }
 
   private toSecret(row: StoredSecret, withPayload: boolean): Secret {
@@ -103,7 +112,7 @@ export class SecretsService {
 
   async set(owner: Owner, input: SetSecretInput, options: ReadOptions): Promise<Secret> {
     authorize(owner, input.scope);
-    const now = this.nowSeconds();
+    const now = this.nowSeconds(owner);
     if (input.expiresAt !== undefined) {
       if (input.expiresAt <= now) throw errors.expiresAtInPast();
       if (input.expiresAt > latestExpiry(now)) throw errors.expiresAtTooFar();
@@ -123,7 +132,7 @@ export class SecretsService {
 
   async find(owner: Owner, name: string, scope: Scope, options: ReadOptions): Promise<Secret> {
     authorize(owner, scope);
-    const row = await this.deps.store.find(secretKey(owner, scope, name), this.nowSeconds());
+    const row = await this.deps.store.find(secretKey(owner, scope, name), this.nowSeconds(owner));
     if (!row) throw errors.noSuchSecret(name);
     return this.toSecret(row, options.withPayload);
   }
@@ -131,14 +140,14 @@ export class SecretsService {
   /** Deletes and returns the secret, without its payload: a deleted secret's payload is gone. */
   async delete(owner: Owner, name: string, scope: Scope): Promise<Secret> {
     authorize(owner, scope);
-    const row = await this.deps.store.remove(secretKey(owner, scope, name), this.nowSeconds());
+    const row = await this.deps.store.remove(secretKey(owner, scope, name), this.nowSeconds(owner));
     if (!row) throw errors.noSuchSecret(name);
     return this.toSecret(row, false);
   }
 
   async list(owner: Owner, scope: Scope, input: ListInput, options: ReadOptions): Promise<SecretPage> {
     authorize(owner, scope);
-    const now = this.nowSeconds();
+    const now = this.nowSeconds(owner);
     const key = scopeKey(owner, scope);
     const cursor = async (param: 'starting_after' | 'ending_before', id: string | undefined) => {
       if (id === undefined) return undefined;
@@ -157,7 +166,10 @@ export class SecretsService {
     return { secrets: page.rows.map((row) => this.reveal(row)), hasMore: page.hasMore };
   }
 
-  /** Removes expired rows for good; reads already hide them, so this only reclaims space. */
+  /**
+   * Removes expired rows for good; reads already hide them, so this only reclaims space. By the
+   * server's clock: a platform's own clock is never behind it, so no platform still sees these rows.
+   */
   async sweepExpired(batchSize = 500): Promise<number> {
     const now = this.nowSeconds();
     let total = 0;

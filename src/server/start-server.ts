@@ -1,10 +1,11 @@
 /** Runs a server: opens the database and keyring, composes the parts, listens, and shuts down cleanly. */
 import type { Server } from 'node:http';
 import { type Composition, composeServer } from '../app/compose.js';
+import { readFixtureFile, resolveFixtures } from '../app/fixtures.js';
 import { keyringSource } from '../app/keyring-source.js';
 import { openKeyring, openStore } from '../app/open-store.js';
 import { reasonOf, StartupError } from '../app/startup-error.js';
-import { type ServerConfig, settingName } from '../config/server-config.js';
+import { ConfigError, type ServerConfig, settingName } from '../config/server-config.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiServer } from './api-listener.js';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.js';
@@ -26,6 +27,12 @@ export interface RunningServer {
 export interface StartOptions {
   /** Milliseconds since the epoch; tests inject a clock they move. Default: Date.now. */
   readonly clock?: () => number;
+  /**
+   * Fixture entries given in code (`startSecretStore`), loaded with those of `config.fixtures`;
+   * `fixturesSource` names them in errors.
+   */
+  readonly fixtures?: readonly unknown[];
+  readonly fixturesSource?: string;
 }
 
 export async function startServer(
@@ -35,9 +42,12 @@ export async function startServer(
 ): Promise<RunningServer> {
   const engine = await openStore(config, { exclusive: true, logger });
   const opened: Server[] = [];
+  const closers: Array<() => void> = [];
   try {
     const keyring = await openKeyring(config, engine, logger);
     const composition = composeServer(config, { engine, keyring, logger, clock: options.clock ?? Date.now });
+    closers.push(() => composition.upstream?.close());
+    await loadFixtures(config, options, composition);
     const server = createApiServer(config, composition.app.handle);
     const url = await listenOrExplain(server, config.port, config.host, 'api');
     opened.push(server);
@@ -74,6 +84,7 @@ export async function startServer(
             drain(server, config.shutdownGraceSeconds * 1000),
             metricsServer && drain(metricsServer, 0),
           ]);
+          for (const close of closers) close();
           await engine.close();
         })();
         return closing;
@@ -81,9 +92,26 @@ export async function startServer(
     };
   } catch (error) {
     await Promise.all(opened.map((s) => drain(s, 0)));
+    for (const close of closers) close();
     await engine.close();
     throw error;
   }
+}
+
+/** Stores the fixtures of the config's file and of `options` before the server answers anything. */
+async function loadFixtures(config: ServerConfig, options: StartOptions, composition: Composition): Promise<void> {
+  const fromFile =
+    config.fixtures === undefined ? [] : [{ source: config.fixtures, entries: readFixtureFile(config.fixtures) }];
+  const fromCode = options.fixtures
+    ? [{ source: options.fixturesSource ?? 'fixtures', entries: options.fixtures }]
+    : [];
+  const given = [...fromFile, ...fromCode];
+  if (given.length === 0) return;
+  const { testTools, keys } = composition;
+  if (!testTools) throw new ConfigError('fixtures belong to test keys, which only emulator mode accepts');
+  const fixtures = [];
+  for (const { source, entries } of given) fixtures.push(...(await resolveFixtures(entries, source, keys)));
+  await testTools.loadFixtures(fixtures);
 }
 
 /** Listens, or says which address could not be had and which setting changes it. */

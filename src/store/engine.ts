@@ -85,6 +85,8 @@ export interface StoreEngine {
    * (a unit of work that writes several things, see unit-of-work.ts). Released at its end.
    */
   lockWithin(trx: Db, lockKey: string): Promise<void>;
+  /** The whole database as bytes, to open copies of it (`SqliteOptions.image`); SQLite in memory only. */
+  readonly snapshot?: () => Buffer;
   close(): Promise<void>;
 }
 
@@ -322,8 +324,28 @@ async function syncFile(path: string): Promise<void> {
   }
 }
 
+/** Runs `fn` in one deferred transaction on the writing connection: one consistent snapshot. */
+function snapshotReader(db: Db, writer: DirectRunner): StoreEngine['readSnapshot'] {
+  return (fn) =>
+    db.connection().execute(async (conn) => {
+      runDirectly(conn, writer);
+      await sql`begin`.execute(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        await sql`commit`.execute(conn);
+      }
+    });
+}
+
+/** The file name that opens SQLite in memory: nothing is written to disk, everything is gone at close. */
+export const IN_MEMORY = ':memory:';
+
 export interface SqliteOptions {
+  /** The database file, or IN_MEMORY. */
   readonly file: string;
+  /** In memory: a snapshot of another database in memory to start from, instead of an empty one. */
+  readonly image?: Buffer;
   /**
    * FULL: a write is acknowledged once it is on disk, so it survives power loss. NORMAL: once it is
    * in the operating system's cache, so it survives a crash of the process only.
@@ -331,7 +353,13 @@ export interface SqliteOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
+const SQLITE_CAPABILITIES: EngineCapabilities = {
+  bytesType: 'blob',
+  autoIncrementKey: { type: 'integer', autoIncrement: true },
+};
+
 export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
+  if (options.file === IN_MEMORY) return openSqliteInMemory(options.image);
   mkdirSync(dirname(options.file), { recursive: true });
   const native = new SqliteDatabase(options.file);
   native.pragma('journal_mode = WAL');
@@ -352,23 +380,14 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   runDirectly(db, statementRunner(withStatementCache(reader), true));
   return {
     kind: 'sqlite',
-    capabilities: { bytesType: 'blob', autoIncrementKey: { type: 'integer', autoIncrement: true } },
+    capabilities: SQLITE_CAPABILITIES,
     db,
     description: `sqlite ${options.file}`,
     writeTransaction: new GroupCommit(db, walSync, writer).run,
     // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
     lockWithin: async () => {},
     // A deferred transaction in WAL mode reads one snapshot without blocking the server's writes.
-    readSnapshot: (fn) =>
-      db.connection().execute(async (conn) => {
-        runDirectly(conn, writer);
-        await sql`begin`.execute(conn);
-        try {
-          return await fn(conn);
-        } finally {
-          await sql`commit`.execute(conn);
-        }
-      }),
+    readSnapshot: snapshotReader(db, writer),
     // Writes made outside writeTransaction (a CLI command's, a sweep's) are durable once closed.
     close: async () => {
       await walSync().catch(() => {});
@@ -376,6 +395,29 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
       reader.close();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * SQLite in memory (`serve --memory`, `startSecretStore`): one connection, since a second one would
+ * open a database of its own. Reads go through kysely's connection lock like writes, so none runs
+ * inside a batch of writes and sees what the batch has not committed yet. Nothing to sync.
+ */
+function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
+  const native = new SqliteDatabase(image ?? IN_MEMORY);
+  const statements = withStatementCache(native);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const writer = statementRunner(statements, false);
+  return {
+    kind: 'sqlite',
+    capabilities: SQLITE_CAPABILITIES,
+    db,
+    description: 'sqlite in memory',
+    writeTransaction: new GroupCommit(db, async () => {}, writer).run,
+    lockWithin: async () => {},
+    readSnapshot: snapshotReader(db, writer),
+    snapshot: () => native.serialize(),
+    close: () => db.destroy(),
   };
 }
 

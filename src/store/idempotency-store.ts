@@ -22,7 +22,8 @@ export interface ClaimRequest {
 export type Claim =
   | { readonly kind: 'claimed' }
   | { readonly kind: 'in_flight' }
-  | { readonly kind: 'mismatch' }
+  /** The key was used for another request, whose fingerprint this is. */
+  | { readonly kind: 'mismatch'; readonly fingerprint: string }
   | { readonly kind: 'replay'; readonly status: number; readonly body: string; readonly requestId: string };
 
 export interface IdempotencyStore {
@@ -95,7 +96,7 @@ export class SqlIdempotencyStore implements IdempotencyStore, TransactionBound<S
         .executeTakeFirst();
       return Number(taken.numUpdatedRows) === 1 ? { kind: 'claimed' } : { kind: 'in_flight' };
     }
-    if (row.fingerprint !== r.fingerprint) return { kind: 'mismatch' };
+    if (row.fingerprint !== r.fingerprint) return { kind: 'mismatch', fingerprint: row.fingerprint };
     if (row.status === null || row.body === null) return { kind: 'in_flight' };
     return { kind: 'replay', status: row.status, body: row.body, requestId: row.request_id };
   }

@@ -1,6 +1,7 @@
 /**
  * Authentication and routing over raw HTTP: the Authorization forms the SDK never sends, and URLs
- * and methods that are not part of the API. Every error is a Stripe-shaped JSON answer.
+ * and methods that are not part of the API. Every error is a Stripe-shaped JSON answer; like
+ * Stripe's, a 401 and an unknown route carry no code (vapor-community/stripe#123, stripe/stripe-mock#312).
  */
 import { describe, expect, it } from 'vitest';
 import { call, expectApiError, expectOk } from '../support/api-assertions.js';
@@ -14,21 +15,32 @@ const list = (headers: Record<string, string>) => call(server, 'GET', LIST, { he
 describe('authentication', () => {
   it('answers a request without Authorization with 401 and Stripe’s "no API key" message', async () => {
     const res = await list({});
-    const error = expectApiError(res, { status: 401, code: 'api_key_missing' });
+    const error = expectApiError(res, { status: 401, code: undefined });
     expect(error.message).toMatch(/^You did not provide an API key\. /);
     expect(error.message).toContain("'Authorization: Bearer YOUR_SECRET_KEY'");
   });
 
   it('treats an empty Bearer credential as no API key', async () => {
     for (const value of ['Bearer ', 'Bearer', 'bearer    ']) {
-      const error = expectApiError(await list({ Authorization: value }), { status: 401, code: 'api_key_missing' });
+      const error = expectApiError(await list({ Authorization: value }), { status: 401, code: undefined });
       expect(error.message).toMatch(/^You did not provide an API key/);
     }
   });
 
-  it('answers an unknown scheme with 401', async () => {
-    for (const value of ['Token x', 'Digest sk_test_123', 'sk_test_123']) {
-      expectApiError(await list({ Authorization: value }), { status: 401, code: 'api_key_invalid' });
+  // Stripe's words for a header without a scheme: salesforce/tough-cookie#45 ("You did not provide an API key, though you did set your Authorization header to \"null\". ...").
+  it("answers an unknown scheme with 401 in Stripe's words, never repeating a key in it", async () => {
+    for (const [value, shown] of [
+      ['null', '****'],
+      ['Token x', '*******'],
+      ['sk_test_123', 'sk_test_***'],
+      ['Digest sk_test_1234567890abcdef', `${'*'.repeat(27)}cdef`],
+    ]) {
+      const res = await list({ Authorization: value as string });
+      const error = expectApiError(res, { status: 401, code: undefined });
+      expect(error.message).toBe(
+        `You did not provide an API key, though you did set your Authorization header to "${shown}". Using Bearer auth, your Authorization header should look something like 'Authorization: Bearer YOUR_SECRET_KEY'. See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.`,
+      );
+      if (value !== 'null') expect(res.text).not.toContain(value);
     }
   });
 
@@ -61,12 +73,12 @@ describe('authentication', () => {
   it('answers Basic credentials without a user with 401', async () => {
     expectApiError(await list({ Authorization: `Basic ${Buffer.from(':').toString('base64')}` }), {
       status: 401,
-      code: 'api_key_missing',
+      code: undefined,
     });
   });
 
   it('answers a malformed key with 401', async () => {
-    const error = expectApiError(await list(bearer('hello')), { status: 401, code: 'api_key_invalid' });
+    const error = expectApiError(await list(bearer('hello')), { status: 401, code: undefined });
     expect(error.message).toMatch(/^Invalid API Key provided: /);
   });
 
@@ -74,7 +86,7 @@ describe('authentication', () => {
     const secretPart = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0';
     const key = `sk_test_${secretPart.slice(0, 20)}-${secretPart.slice(20)}`;
     const res = await list(bearer(key));
-    const error = expectApiError(res, { status: 401, code: 'api_key_invalid' });
+    const error = expectApiError(res, { status: 401, code: undefined });
     expect(res.text).not.toContain(key);
     expect(res.text).not.toContain(secretPart.slice(0, 20));
     expect(error.message).toMatch(/^Invalid API Key provided: sk_test_\*+/);
@@ -83,7 +95,7 @@ describe('authentication', () => {
   it('answers an unregistered live key with 401 and masks it', async () => {
     const key = `sk_live_${'Zx9'.repeat(14)}`;
     const res = await list(bearer(key));
-    const error = expectApiError(res, { status: 401, code: 'api_key_invalid' });
+    const error = expectApiError(res, { status: 401, code: undefined });
     expect(res.text).not.toContain(key);
     expect(error.message).toMatch(/^Invalid API Key provided: sk_live_\*+/);
     expect(error.message.endsWith(key.slice(-4))).toBe(true);
@@ -91,12 +103,12 @@ describe('authentication', () => {
 
   it('keeps the message short for a huge bogus key, masked up to its last 4 characters', async () => {
     const key = `sk_test_${'q'.repeat(4000)}-WXYZ`; // the dash makes it malformed
-    const error = expectApiError(await list(bearer(key)), { status: 401, code: 'api_key_invalid' });
+    const error = expectApiError(await list(bearer(key)), { status: 401, code: undefined });
     expect(error.message).toMatch(/^Invalid API Key provided: sk_test_\*{64}WXYZ$/);
   });
 
   it('answers an unregistered live restricted key with 401', async () => {
-    expectApiError(await list(bearer('rk_live_unregistered')), { status: 401, code: 'api_key_invalid' });
+    expectApiError(await list(bearer('rk_live_unregistered')), { status: 401, code: undefined });
   });
 });
 
@@ -108,7 +120,7 @@ describe('routing', () => {
       headers: method === 'POST' ? { ...bearer(), 'Content-Type': FORM } : bearer(),
       body: method === 'POST' ? 'name=x' : undefined,
     });
-    const error = expectApiError(res, { status: 404, code: 'resource_missing' });
+    const error = expectApiError(res, { status: 404, code: undefined });
     expect(error.message.startsWith(`Unrecognized request URL (${method}: ${expectedPath}). `)).toBe(true);
     return error;
   };
@@ -137,18 +149,32 @@ describe('routing', () => {
     await unrecognized('GET', '/v1/customers?limit=3', '/v1/customers');
   });
 
-  it('does not treat a trailing slash as the same route', async () => {
-    await unrecognized('GET', '/v1/apps/secrets/');
+  // Stripe's body for a trailing slash: vapor-community/stripe#123 ("Unrecognized request URL (GET: /v1/charges/). If you are trying to list objects, remove the trailing slash. ...").
+  it("does not treat a trailing slash as the same route, and says so in Stripe's words", async () => {
+    const error = await unrecognized('GET', '/v1/apps/secrets/');
+    expect(error.message).toBe(
+      'Unrecognized request URL (GET: /v1/apps/secrets/). If you are trying to list objects, remove the trailing slash. If you are trying to retrieve an object, make sure you passed a valid (non-empty) identifier in your code. Please see https://stripe.com/docs or we can help at https://support.stripe.com/.',
+    );
   });
 
+  // Stripe's body for a path without a trailing slash: devgpt-labs/devgpt#70 ("Unrecognized request URL (GET: /v1/payment_pages/.../confirm). Please see https://stripe.com/docs ...").
+  it('gives no trailing-slash hint where there is no trailing slash', async () => {
+    const error = await unrecognized('GET', '/v1/customers');
+    expect(error.message).toBe(
+      'Unrecognized request URL (GET: /v1/customers). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.',
+    );
+  });
+
+  // Stripe's answer to GET / carries the hint too: stripe/stripe-mock#312 (a 404 read with curl -i from api.stripe.com).
   it('answers GET / with a JSON 404, with or without a key', async () => {
-    await unrecognized('GET', '/');
+    const error = await unrecognized('GET', '/');
+    expect(error.message).toContain('remove the trailing slash');
     const res = await call(server, 'GET', '/');
-    expectApiError(res, { status: 404, code: 'resource_missing' });
+    expectApiError(res, { status: 404, code: undefined });
   });
 
   it('answers an unknown route without a key with 404 rather than 401', async () => {
     const res = await call(server, 'GET', '/v1/customers');
-    expectApiError(res, { status: 404, code: 'resource_missing' });
+    expectApiError(res, { status: 404, code: undefined });
   });
 });

@@ -1,11 +1,13 @@
 /**
- * Parameter validation over raw HTTP, with Stripe's error codes and params: unknown, missing, empty
- * and malformed parameters, length caps, `expand`, Content-Type handling, and the request size limits.
+ * Parameter validation over raw HTTP, with Stripe's error codes (none where Stripe sends none),
+ * params and words: unknown, missing, empty and malformed parameters, length caps, `expand`,
+ * Content-Type handling, and the request size limits. A test of Stripe's wording cites where that
+ * wording was seen in a real Stripe answer.
  */
 import { describe, expect, it } from 'vitest';
-import { call, expectApiError, expectOk, fromRawReply } from '../support/api-assertions.js';
-import { bearer, form, serverForFile } from '../support/in-process-server.js';
-import { sendAndHold, type UploadReply, uploadRaw } from '../support/raw-http.js';
+import { call, exchangeRaw, expectApiError, expectOk, fromRawReply } from '../support/api-assertions.js';
+import { bearer, form, type RawResponse, serverForFile } from '../support/in-process-server.js';
+import { rawRequest, sendAndHold, type UploadReply, uploadRaw } from '../support/raw-http.js';
 
 const server = serverForFile();
 
@@ -19,7 +21,7 @@ const create = (body: string | Uint8Array, headers: Record<string, string> = for
   call(server, 'POST', '/v1/apps/secrets', { headers, body });
 const get = (path: string, headers: Record<string, string> = bearer(KEY)) => call(server, 'GET', path, { headers });
 
-const invalid = (code: string, param?: string) => ({ status: 400, code, param });
+const invalid = (code: string | undefined, param?: string) => ({ status: 400, code, param });
 
 describe('unknown parameters', () => {
   it('names a top-level unknown parameter', async () => {
@@ -40,8 +42,8 @@ describe('unknown parameters', () => {
     for (const [body, code] of [
       [`name=n&payload=p&scope[type]=account&${huge}=1`, 'parameter_unknown'],
       [`name=n&payload=p&scope[type]=account&scope[${huge}]=1`, 'parameter_unknown'],
-      [`name=n&payload=p&scope[type]=account&a[b][c][d][e][${huge}]=1`, 'parameter_invalid_nesting'],
-      [`name=n&payload=p&scope=x&scope[${huge}]=1`, 'parameter_invalid_nesting'],
+      [`name=n&payload=p&scope[type]=account&a[b][c][d][e][${huge}]=1`, undefined],
+      [`name=n&payload=p&scope=x&scope[${huge}]=1`, undefined],
     ] as const) {
       const res = await create(body);
       expect(res.status).toBe(400);
@@ -142,63 +144,69 @@ describe('malformed values', () => {
     expectApiError(res, invalid('parameter_invalid_integer', 'limit'));
   });
 
-  it.each(['0', '101', '-1'])('rejects limit=%s as out of range', async (limit) => {
-    expectApiError(
+  // Stripe's words for a value under the range: stripe/stripe-php#982 ("This value must be greater than or equal to 1.").
+  it.each([
+    ['0', 'This value must be greater than or equal to 1.'],
+    ['-1', 'This value must be greater than or equal to 1.'],
+    ['101', 'This value must be less than or equal to 100.'],
+  ])('rejects limit=%s as out of range, without a code', async (limit, message) => {
+    const error = expectApiError(
       await get(`/v1/apps/secrets?scope[type]=account&limit=${limit}`),
-      invalid('parameter_invalid_integer', 'limit'),
+      invalid(undefined, 'limit'),
     );
+    expect(error.message).toBe(message);
   });
 
+  // Stripe's body for a non-integer: stripe/stripe-cli#585 (code parameter_invalid_integer, "Invalid integer: 1.0038e+06").
   it.each(['1.5', 'soon', '1e10', '99999999999999999999'])('rejects expires_at=%s', async (value) => {
-    expectApiError(
+    const error = expectApiError(
       await create(`name=n&payload=p&scope[type]=account&expires_at=${value}`),
       invalid('parameter_invalid_integer', 'expires_at'),
     );
+    expect(error.message).toBe(`Invalid integer: ${value}`);
   });
 
-  it('rejects a scope type outside the enum', async () => {
-    const error = expectApiError(
-      await create('name=n&payload=p&scope[type]=team'),
-      invalid('parameter_invalid_enum', 'scope[type]'),
-    );
-    expect(error.message).toContain('team');
+  // Stripe's words for an enum: stripe/stripe-dotnet#1092 ("Invalid usage: must be one of reusable or single_use", no code).
+  it('rejects a scope type outside the enum, without a code', async () => {
+    const error = expectApiError(await create('name=n&payload=p&scope[type]=team'), invalid(undefined, 'scope[type]'));
+    expect(error.message).toBe('Invalid scope[type]: must be one of account or user');
   });
 
+  // Stripe's body for a string where an object belongs: stripe/stripe-postman#17 ("Invalid object", no code).
   it('rejects a scope sent as a string', async () => {
-    expectApiError(await create('name=n&payload=p&scope=account'), invalid('parameter_invalid_object', 'scope'));
+    const error = expectApiError(await create('name=n&payload=p&scope=account'), invalid(undefined, 'scope'));
+    expect(error.message).toBe('Invalid object');
   });
 
-  it('rejects a name sent as an object or an array', async () => {
-    expectApiError(
-      await create('name[a]=n&payload=p&scope[type]=account'),
-      invalid('parameter_invalid_string', 'name'),
-    );
-    expectApiError(await create('name[]=n&payload=p&scope[type]=account'), invalid('parameter_invalid_string', 'name'));
+  it('rejects a name sent as an object or an array, without a code', async () => {
+    const error = expectApiError(await create('name[a]=n&payload=p&scope[type]=account'), invalid(undefined, 'name'));
+    expect(error.message).toBe('Invalid string');
+    expectApiError(await create('name[]=n&payload=p&scope[type]=account'), invalid(undefined, 'name'));
   });
 
   it('rejects a scalar and a nested use of one name', async () => {
-    expectApiError(
-      await create('name=n&payload=p&scope=x&scope[type]=account'),
-      invalid('parameter_invalid_nesting', 'scope[type]'),
-    );
+    expectApiError(await create('name=n&payload=p&scope=x&scope[type]=account'), invalid(undefined, 'scope[type]'));
   });
 
   it('rejects nesting deeper than the limit', async () => {
     expectApiError(
       await create('name=n&payload=p&scope[type]=account&a[b][c][d][e][f]=1'),
-      invalid('parameter_invalid_nesting', 'a[b][c][d][e][f]'),
+      invalid(undefined, 'a[b][c][d][e][f]'),
     );
   });
 });
 
+// Stripe's words for an over-long string, its value cut to four characters each side, no code:
+// "Invalid string: P1_e...Gvxg; must be at most 5000 characters" (quoted from a Stripe form in a public repo's notes).
 describe('length caps', () => {
   it('accepts a name of 5000 characters and rejects 5001', async () => {
     const ok = expectOk<Secret>(await create(`name=${'n'.repeat(5000)}&payload=p&scope[type]=account`), 'secret');
     expect(ok.name).toHaveLength(5000);
-    expectApiError(
-      await create(`name=${'n'.repeat(5001)}&payload=p&scope[type]=account`),
-      invalid('parameter_invalid_string', 'name'),
+    const error = expectApiError(
+      await create(`name=abcd${'n'.repeat(4993)}wxyz&payload=p&scope[type]=account`),
+      invalid(undefined, 'name'),
     );
+    expect(error.message).toBe('Invalid string: abcd...wxyz; must be at most 5000 characters');
   });
 
   it('counts characters, not bytes: 5000 two-byte characters are fine', async () => {
@@ -217,48 +225,49 @@ describe('length caps', () => {
       'secret',
     );
     expect(ok.payload).toBe(payload);
-    expectApiError(
-      await create(`name=long-payload&payload=${'p'.repeat(5001)}&scope[type]=account`),
-      invalid('parameter_invalid_string', 'payload'),
-    );
+    const res = await create(`name=long-payload&payload=SECR${'p'.repeat(4993)}ETXX&scope[type]=account`);
+    const error = expectApiError(res, invalid(undefined, 'payload'));
+    // Not even a part of a payload is repeated.
+    expect(error.message).toBe('Invalid string: (not shown); must be at most 5000 characters');
+    expect(res.text).not.toMatch(/SECR|ETXX/);
   });
 
   it('rejects a scope[user] of 5001 characters', async () => {
     expectApiError(
       await create(`name=n&payload=p&scope[type]=user&scope[user]=${'u'.repeat(5001)}`),
-      invalid('parameter_invalid_string', 'scope[user]'),
+      invalid(undefined, 'scope[user]'),
     );
   });
 });
 
 describe('expand', () => {
-  it('rejects a field that cannot be expanded', async () => {
+  // Stripe's answer: gitpod-io/gitpod#13035 ("This property cannot be expanded (data).", no code, no param).
+  it("rejects a field that cannot be expanded, in Stripe's words, without a code or param", async () => {
     const error = expectApiError(
       await create('name=n&payload=p&scope[type]=account&expand[]=bogus'),
-      invalid('parameter_invalid_expand', 'expand'),
+      invalid(undefined, undefined),
     );
-    expect(error.message).toContain('bogus');
+    expect(error.message).toBe('This property cannot be expanded (bogus).');
     expectApiError(
       await get('/v1/apps/secrets/find?name=n&scope[type]=account&expand[]=bogus'),
-      invalid('parameter_invalid_expand', 'expand'),
+      invalid(undefined, undefined),
     );
   });
 
+  // Stripe's body for expand as a string: stripe/stripe-cli#47 ("Invalid array", param expand, no code).
   it('rejects expand sent as a string rather than an array', async () => {
-    expectApiError(
+    const error = expectApiError(
       await get('/v1/apps/secrets/find?name=n&scope[type]=account&expand=payload'),
-      invalid('parameter_invalid_array', 'expand'),
+      invalid(undefined, 'expand'),
     );
-    expectApiError(
-      await create('name=n&payload=p&scope[type]=account&expand=payload'),
-      invalid('parameter_invalid_array', 'expand'),
-    );
+    expect(error.message).toBe('Invalid array');
+    expectApiError(await create('name=n&payload=p&scope[type]=account&expand=payload'), invalid(undefined, 'expand'));
   });
 
   it('rejects expand sent as an object', async () => {
     expectApiError(
       await create('name=n&payload=p&scope[type]=account&expand[a]=payload'),
-      invalid('parameter_invalid_array', 'expand'),
+      invalid(undefined, 'expand'),
     );
   });
 
@@ -270,9 +279,13 @@ describe('expand', () => {
       'list',
     );
     expect(listed.data.map((s) => s.payload)).toEqual(['p1']);
-    expectApiError(
+    // Stripe's hint on a list: stripe/stripe-python#316 ("... (application). You may want to try expanding 'data.application' instead.").
+    const error = expectApiError(
       await get('/v1/apps/secrets?scope[type]=account&expand[]=payload', bearer(key)),
-      invalid('parameter_invalid_expand', 'expand'),
+      invalid(undefined, undefined),
+    );
+    expect(error.message).toBe(
+      "This property cannot be expanded (payload). You may want to try expanding 'data.payload' instead.",
     );
   });
 });
@@ -292,19 +305,27 @@ describe('Content-Type', () => {
     expectOk(await get('/v1/apps/secrets?scope[type]=account', form(KEY)), 'list');
   });
 
-  it('rejects a POST with a JSON body', async () => {
-    const key = 'sk_test_params_json';
-    const res = await create(JSON.stringify({ name: 'n', payload: 'p', scope: { type: 'account' } }), {
-      ...bearer(key),
-      'Content-Type': 'application/json',
-    });
-    const error = expectApiError(res, invalid('content_type_invalid'));
-    expect(error.message).toContain('application/x-www-form-urlencoded');
+  /** Stripe's 400 for a body it will not read, naming the type sent; and nothing is stored for `key`. */
+  const expectUnsupported = async (res: RawResponse, type: string, key: string) => {
+    const error = expectApiError(res, invalid(undefined));
+    expect(error.message).toBe(
+      `Invalid request: unsupported Content-Type ${type}. If error persists and you need assistance, please contact support@stripe.com.`,
+    );
     const listed = expectOk<{ data: unknown[] }>(
       await get('/v1/apps/secrets?scope[type]=account', bearer(key)),
       'list',
     );
     expect(listed.data).toEqual([]);
+  };
+
+  // Stripe's body: MarcinusX/flutter_stripe_demo#9 ("Invalid request: unsupported Content-Type text/plain; charset=utf-8. ...", no code).
+  it("rejects a POST with a JSON body, in Stripe's words and without a code", async () => {
+    const key = 'sk_test_params_json';
+    const res = await create(JSON.stringify({ name: 'n', payload: 'p', scope: { type: 'account' } }), {
+      ...bearer(key),
+      'Content-Type': 'application/json',
+    });
+    await expectUnsupported(res, 'application/json', key);
   });
 
   it('rejects a POST with a multipart body', async () => {
@@ -313,8 +334,26 @@ describe('Content-Type', () => {
         ...bearer(KEY),
         'Content-Type': 'multipart/form-data; boundary=b',
       }),
-      invalid('content_type_invalid'),
+      invalid(undefined),
     );
+  });
+
+  // Stripe refuses a body without a Content-Type, naming an empty type: thephpleague/omnipay-stripe#197 ("unsupported Content-Type . If error persists...").
+  it('rejects a POST with a body and no Content-Type, and stores nothing', async () => {
+    const key = 'sk_test_params_no_type';
+    // Over a raw socket: fetch would add a text/plain Content-Type to a string body.
+    const request = rawRequest(
+      'POST',
+      '/v1/apps/secrets',
+      [['Authorization', `Bearer ${key}`]],
+      'name=untyped&payload=p',
+    );
+    await expectUnsupported(await exchangeRaw(server.port, request), '', key);
+  });
+
+  it('reads a POST with an empty body and no Content-Type as having no parameters', async () => {
+    const request = rawRequest('POST', '/v1/apps/secrets', [['Authorization', `Bearer ${KEY}`]]);
+    expectApiError(await exchangeRaw(server.port, request), invalid('parameter_missing', 'name'));
   });
 
   it('accepts the form Content-Type with a charset and in any case', async () => {
@@ -335,7 +374,7 @@ describe('request size limits', () => {
   };
 
   it('reads a body of exactly 256 KiB (and rejects its oversized payload as a parameter)', async () => {
-    expectApiError(await create(bodyOf(LIMIT)), invalid('parameter_invalid_string', 'payload'));
+    expectApiError(await create(bodyOf(LIMIT)), invalid(undefined, 'payload'));
   });
 
   const head = (length: number | 'chunked') =>
@@ -358,7 +397,7 @@ describe('request size limits', () => {
   const expect413 = (upload: UploadReply) => {
     // A reset is how an upload the server stopped reading ends; it is fine only after the whole answer.
     if (upload.errorCode !== undefined) expect(upload.answeredBeforeError, upload.errorCode).toBe(true);
-    const error = expectApiError(fromRawReply(upload.reply), { status: 413, code: 'request_too_large' });
+    const error = expectApiError(fromRawReply(upload.reply), { status: 413, code: undefined });
     expect(error.message).toContain(String(LIMIT));
     expect(upload.reply.headers.connection).toBe('close');
   };
@@ -404,18 +443,18 @@ describe('request size limits', () => {
 
   it('answers 300 parameters with 400', async () => {
     const extra = Array.from({ length: 297 }, (_, i) => `x${i}=1`).join('&');
-    expectApiError(await create(`name=n&payload=p&scope[type]=account&${extra}`), invalid('parameters_too_many'));
+    expectApiError(await create(`name=n&payload=p&scope[type]=account&${extra}`), invalid(undefined));
   });
 
   it('counts query and body parameters together', async () => {
     const query = Array.from({ length: 150 }, (_, i) => `q${i}=1`).join('&');
     const body = Array.from({ length: 150 }, (_, i) => `b${i}=1`).join('&');
     const res = await call(server, 'POST', `/v1/apps/secrets?${query}`, { headers: form(KEY), body });
-    expectApiError(res, invalid('parameters_too_many'));
+    expectApiError(res, invalid(undefined));
   });
 
   it('answers 300 parameters in a GET query with 400', async () => {
     const query = Array.from({ length: 300 }, (_, i) => `expand[]=e${i}`).join('&');
-    expectApiError(await get(`/v1/apps/secrets?scope[type]=account&${query}`), invalid('parameters_too_many'));
+    expectApiError(await get(`/v1/apps/secrets?scope[type]=account&${query}`), invalid(undefined));
   });
 });

@@ -96,27 +96,39 @@ describe('StripeInvalidRequestError', () => {
     });
   });
 
-  it('a field that cannot be expanded: 400 on expand', async () => {
+  // Stripe's words: gitpod-io/gitpod#13035 and stripe/stripe-python#316 (no code, no param).
+  it("a field that cannot be expanded: 400 in Stripe's words, without a code", async () => {
     const stripe = client('expand');
     await expectStripeError(
       stripe.apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT, expand: ['livemode'] }),
-      { type: 'StripeInvalidRequestError', statusCode: 400, code: 'parameter_invalid_expand', param: 'expand' },
+      {
+        type: 'StripeInvalidRequestError',
+        statusCode: 400,
+        code: undefined,
+        param: undefined,
+        message: 'This property cannot be expanded (livemode).',
+      },
     );
     await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT, expand: ['payload'] }), {
       type: 'StripeInvalidRequestError',
       statusCode: 400,
-      code: 'parameter_invalid_expand',
-      param: 'expand',
+      code: undefined,
+      param: undefined,
+      message: "This property cannot be expanded (payload). You may want to try expanding 'data.payload' instead.",
     });
   });
 
-  it('a malformed Stripe-Version: 400 api_version_invalid', async () => {
+  // Stripe's words: stripe/stripe-java#682 ("Invalid Stripe API version: 2019-2-19").
+  it('a Stripe-Version that is no Stripe API version: 400 without a code', async () => {
     const stripe = client('version');
-    await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT }, { apiVersion: 'yesterday' }), {
-      type: 'StripeInvalidRequestError',
-      statusCode: 400,
-      code: 'api_version_invalid',
-    });
+    for (const apiVersion of ['yesterday', '2025-07-30']) {
+      await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT }, { apiVersion }), {
+        type: 'StripeInvalidRequestError',
+        statusCode: 400,
+        code: undefined,
+        message: `Invalid Stripe API version: ${apiVersion}`,
+      });
+    }
   });
 
   it('a well-formed Stripe-Version is echoed back', async () => {
@@ -131,7 +143,7 @@ describe('StripeInvalidRequestError', () => {
     const err = await expectStripeError(stripe.rawRequest('GET', '/v1/apps/secrets/nope'), {
       type: 'StripeInvalidRequestError',
       statusCode: 404,
-      code: 'resource_missing',
+      code: undefined,
       param: undefined,
     });
     expect(err.message).toContain('GET: /v1/apps/secrets/nope');
@@ -139,13 +151,13 @@ describe('StripeInvalidRequestError', () => {
 });
 
 describe('StripeAuthenticationError', () => {
-  it('an unregistered live key: 401 api_key_invalid, the key masked', async () => {
+  it('an unregistered live key: 401 without a code, the key masked', async () => {
     const key = 'sk_live_Unregistered000000000000001234';
     const err = await expectStripeError(audit.client(server, key).apps.secrets.list({ scope: ACCOUNT }), {
       type: 'StripeAuthenticationError',
       statusCode: 401,
       rawType: 'invalid_request_error',
-      code: 'api_key_invalid',
+      code: undefined,
       param: undefined,
     });
     expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
@@ -158,7 +170,7 @@ describe('StripeAuthenticationError', () => {
   it('a key that is not a Stripe key at all: 401', async () => {
     await expectStripeError(
       audit.client(server, 'not-a-stripe-key').apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT }),
-      { type: 'StripeAuthenticationError', statusCode: 401, code: 'api_key_invalid' },
+      { type: 'StripeAuthenticationError', statusCode: 401, code: undefined },
     );
   });
 
@@ -179,7 +191,7 @@ describe('StripeIdempotencyError', () => {
       { type: 'StripeIdempotencyError', statusCode: 400, rawType: 'idempotency_error', param: undefined },
     );
     expect(err).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
-    expect(err.code).toEqual(expect.any(String));
+    expect(err.code).toBeUndefined();
     expect(err.message).toContain('k-errors');
     expect(errorBodyOf(err).error.type).toBe('idempotency_error');
   });
@@ -195,7 +207,7 @@ describe('StripePermissionError', () => {
       code: 'account_invalid',
     });
     expect(err).toBeInstanceOf(Stripe.errors.StripePermissionError);
-    expect(err.message).toContain('Stripe-Account');
+    expect(err.message).toMatch(/^The provided key 'sk_test_\*+\w{4}' does not have access to account 'bogus'/);
     const stripe = client('bogus_per_request');
     await expectStripeError(
       stripe.apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT }, { stripeAccount: 'acct_' }),

@@ -148,7 +148,8 @@ describe('Stripe-Account (connected accounts)', () => {
     await expectStripeError(platform.apps.secrets.create({ name: 'n10', payload: 'p', scope: ACCOUNT }), {
       type: 'StripeInvalidRequestError',
       statusCode: 400,
-      code: 'secret_limit_reached',
+      code: undefined,
+      message: /^You can store at most 10 secrets in one scope/,
     });
     const created = await platform.apps.secrets.create(
       { name: 'n10', payload: 'p', scope: ACCOUNT },
@@ -216,7 +217,7 @@ describe('test and live mode', () => {
     const err = await expectStripeError(live.apps.secrets.list({ scope: ACCOUNT }), {
       type: 'StripeAuthenticationError',
       statusCode: 401,
-      code: 'api_key_invalid',
+      code: undefined,
     });
     expect(err.message).not.toContain('sk_live_NotRegistered0123456789');
     await expectStripeError(live.apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT }), {

@@ -92,15 +92,19 @@ describe('a page', () => {
     }
   });
 
-  it('refuses a limit of 0 or 101 (and a negative one), naming limit', async () => {
+  // Stripe's words: stripe/stripe-php#982 ("This value must be greater than or equal to 1.").
+  it('refuses a limit of 0 or 101 (and a negative one), naming limit, without a code', async () => {
     for (const limit of [0, 101, -1, 1000]) {
-      const err = await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT, limit }), {
+      await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT, limit }), {
         type: 'StripeInvalidRequestError',
         statusCode: 400,
-        code: 'parameter_invalid_integer',
+        code: undefined,
         param: 'limit',
+        message:
+          limit < 1
+            ? 'This value must be greater than or equal to 1.'
+            : 'This value must be less than or equal to 100.',
       });
-      expect(err.message).toMatch(/1\b.*100/);
     }
   });
 
@@ -161,13 +165,18 @@ describe('cursors', () => {
     expect(none.has_more).toBe(false);
   });
 
-  it('refuses starting_after and ending_before together (parameters_exclusive)', async () => {
-    const err = await expectStripeError(
+  // Stripe's answer: arlyon/async-stripe#753 (400, "Received both starting_after and ending_before parameters. Please pass in only one.", code None).
+  it("refuses starting_after and ending_before together, in Stripe's words and without a code", async () => {
+    await expectStripeError(
       stripe.apps.secrets.list({ scope: ACCOUNT, starting_after: idOf(5), ending_before: idOf(2) }),
-      { type: 'StripeInvalidRequestError', statusCode: 400, code: 'parameters_exclusive' },
+      {
+        type: 'StripeInvalidRequestError',
+        statusCode: 400,
+        code: undefined,
+        param: undefined,
+        message: 'Received both starting_after and ending_before parameters. Please pass in only one.',
+      },
     );
-    expect(err.message).toContain('starting_after');
-    expect(err.message).toContain('ending_before');
   });
 
   const foreignCursors = [

@@ -1,6 +1,6 @@
 /**
  * Encryption at rest, end to end: a payload envelope moved to another row, or altered in place, in
- * the database file does not open. The API reports corruption (500 secret_corrupted, not retried),
+ * the database file does not open. The API reports corruption (500 api_error, not retried),
  * never some other secret's payload.
  */
 import { join } from 'node:path';
@@ -32,7 +32,8 @@ describe('tampering with the database file', () => {
 
     for (const name of ['attacker', 'altered']) {
       const error = await stripe.apps.secrets.find({ name, scope, expand: ['payload'] }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ type: 'StripeAPIError', statusCode: 500, code: 'secret_corrupted' });
+      expect(error).toMatchObject({ type: 'StripeAPIError', statusCode: 500, code: undefined, rawType: 'api_error' });
+      expect((error as Error).message).toMatch(/failed its integrity check/);
       expect(JSON.stringify(error)).not.toContain('victim-payload');
       expect((error as { headers?: Record<string, string> }).headers?.['stripe-should-retry']).toBe('false');
     }

@@ -199,7 +199,10 @@ export function describeStoreContract(backend: string, open: OpenEngine): void {
       };
       expect(await idem.claim({ ...base, requestId: 'req_1' })).toEqual({ kind: 'claimed' });
       expect(await idem.claim({ ...base, requestId: 'req_2' })).toEqual({ kind: 'in_flight' });
-      expect(await idem.claim({ ...base, requestId: 'req_2', fingerprint: 'f2' })).toEqual({ kind: 'mismatch' });
+      expect(await idem.claim({ ...base, requestId: 'req_2', fingerprint: 'f2' })).toEqual({
+        kind: 'mismatch',
+        fingerprint: 'f1',
+      });
       await idem.complete('acct_p:test', 'k1', 'req_1', 200, 'body');
       expect(await idem.claim({ ...base, requestId: 'req_3' })).toEqual({
         kind: 'replay',

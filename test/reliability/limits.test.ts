@@ -37,12 +37,16 @@ describe('request limits', () => {
     const many = Array.from({ length: 300 }, (_, i) => `expand[]=f${i}`).join('&');
     const tooMany = await raw(server, 'GET', `/v1/apps/secrets?scope[type]=account&${many}`, { headers: form() });
     expect(tooMany.status).toBe(400);
-    expect(errorOf(tooMany.json).code).toBe('parameters_too_many');
+    expect(errorOf(tooMany.json)).toMatchObject({
+      message: 'Too many parameters: at most 256 are accepted per request.',
+    });
+    expect(errorOf(tooMany.json).code).toBeUndefined();
     const deep = await raw(server, 'GET', '/v1/apps/secrets?scope[type]=account&scope[a][b][c][d][e]=1', {
       headers: form(),
     });
     expect(deep.status).toBe(400);
-    expect(errorOf(deep.json)).toMatchObject({ code: 'parameter_invalid_nesting', param: 'scope[a][b][c][d][e]' });
+    expect(errorOf(deep.json)).toMatchObject({ param: 'scope[a][b][c][d][e]' });
+    expect(errorOf(deep.json).code).toBeUndefined();
   });
 });
 
@@ -51,7 +55,12 @@ describe('slow clients', () => {
     const text = await slowClient(server.port, 'GET /v1/apps/secrets HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const reply = parseReply(Buffer.from(text));
     expect(reply.status).toBe(408);
-    expect(JSON.parse(reply.body)).toMatchObject({ error: { type: 'invalid_request_error', code: 'request_timeout' } });
+    expect(JSON.parse(reply.body)).toEqual({
+      error: {
+        message: 'The request was not received in time; the connection is closed.',
+        type: 'invalid_request_error',
+      },
+    });
   });
 
   it('closes a connection whose body never finishes, storing nothing', async () => {

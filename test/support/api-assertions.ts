@@ -33,9 +33,10 @@ export async function call(
   return res;
 }
 
-/** A successful answer, optionally checked against one of Stripe's schemas; returns the body. */
+/** A successful answer in Stripe's bytes, optionally checked against one of Stripe's schemas. */
 export function expectOk<T = Record<string, unknown>>(res: RawResponse, schema?: SchemaName): T {
   expect(res.status, res.text).toBe(200);
+  expectStripeBytes(res);
   if (schema) assertMatchesSchema(schema, res.json);
   return res.json as T;
 }
@@ -43,7 +44,8 @@ export function expectOk<T = Record<string, unknown>>(res: RawResponse, schema?:
 export interface ExpectedError {
   readonly status: number;
   readonly type?: 'api_error' | 'idempotency_error' | 'invalid_request_error';
-  readonly code: string;
+  /** Stripe's code; `undefined` asserts that the body has none (nor a doc_url), as Stripe sends. */
+  readonly code: string | undefined;
   /** The param the error names; `undefined` asserts the body has no `param`. */
   readonly param?: string;
   /** The expected `Stripe-Should-Retry` header; false unless stated. */
@@ -52,20 +54,33 @@ export interface ExpectedError {
 
 export interface ErrorBody {
   readonly type: string;
-  readonly code: string;
+  readonly code?: string;
   readonly message: string;
   readonly param?: string;
   readonly doc_url?: string;
 }
 
-/** Asserts a Stripe error answer and returns its `error` object. */
+/** Stripe's bytes: two-space indent and a final newline (stripe/stripe-mock#312, a real 404). */
+export function expectStripeBytes(res: RawResponse): void {
+  expect(res.text).toBe(`${JSON.stringify(res.json, null, 2)}\n`);
+}
+
+/**
+ * Asserts a Stripe error answer and returns its `error` object: Stripe's bytes, its keys in
+ * Stripe's (alphabetical) order (stripe/stripe-cli#585), and a doc_url exactly when there is a code.
+ */
 export function expectApiError(res: RawResponse, expected: ExpectedError): ErrorBody {
   expectApiAnswer(res);
   expect(res.status, res.text).toBe(expected.status);
   assertMatchesSchema('error', res.json);
+  expectStripeBytes(res);
   const error = (res.json as { error: ErrorBody }).error;
+  expect(Object.keys(error)).toEqual(Object.keys(error).sort());
   expect(error.type).toBe(expected.type ?? 'invalid_request_error');
   expect(error.code).toBe(expected.code);
+  expect(error.doc_url).toBe(
+    expected.code === undefined ? undefined : `https://stripe.com/docs/error-codes/${expected.code.replace(/_/g, '-')}`,
+  );
   expect(error.param).toBe(expected.param);
   expect(typeof error.message).toBe('string');
   expect(res.text).not.toMatch(STACK_TRACE);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../../src/config/server-config.js';
 import { jsonLogger } from '../../src/logging/logger.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 import { createSchema, type TestSchema, testEngine } from './postgres.js';
 import { removeDir, tempDir } from './server-process.js';
 import { TextSink } from './text-sink.js';
@@ -59,19 +60,9 @@ export interface InProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** The product's frozen clock (`startSecretStore` uses it too), in whole seconds. */
 export function createTestClock(startMs = Date.now()): TestClock {
-  // Whole seconds: the API speaks seconds, so tests compare with `now()` exactly.
-  let ms = Math.floor(startMs / 1000) * 1000;
-  return {
-    now: () => Math.floor(ms / 1000),
-    nowMs: () => ms,
-    advance(seconds) {
-      ms += seconds * 1000;
-    },
-    advanceMs(milliseconds) {
-      ms += milliseconds;
-    },
-  };
+  return new ManualClock(Math.floor(startMs / 1000));
 }
 
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessHandle> {

@@ -140,3 +140,61 @@ export const uploadRaw = (port: number, request: Buffer, timeoutMs = 10_000): Pr
  */
 export const sendAndHold = (port: number, request: Buffer, timeoutMs = 10_000): Promise<UploadReply> =>
   exchange(port, request, false, timeoutMs);
+
+/** One exchange on a kept-alive connection: the answer, and whether the server then closed it. */
+export interface KeptReply {
+  readonly reply: RawReply;
+  /** The server closed the connection after this answer (it said `Connection: close`, or hung up). */
+  readonly closed: boolean;
+}
+
+/**
+ * Sends `requests` one after another on one connection, each once the answer to the one before is
+ * complete (a request built without `Connection: close`: see `keptRequest`). Stops at the first
+ * answer after which the server closes the connection; the answers are in order.
+ */
+export function exchangeKeptAlive(port: number, requests: readonly Buffer[], timeoutMs = 10_000): Promise<KeptReply[]> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const replies: KeptReply[] = [];
+    let pending = Buffer.alloc(0);
+    let next = 0;
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    const sendNext = () => {
+      const request = requests[next++];
+      if (request) socket.write(request);
+      else socket.end();
+    };
+    socket.on('connect', sendNext);
+    socket.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      if (!isCompleteAnswer(pending)) return;
+      const reply = parseReply(pending);
+      pending = Buffer.alloc(0);
+      const closing = reply.headers.connection?.toLowerCase() === 'close';
+      replies.push({ reply, closed: closing });
+      if (!closing) sendNext();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const last = replies.at(-1);
+      if (last && next < requests.length && !last.closed) replies[replies.length - 1] = { ...last, closed: true };
+      resolve(replies);
+    });
+  });
+}
+
+/** A request like `rawRequest`'s, but without `Connection: close`: HTTP/1.1 keeps the connection. */
+export function keptRequest(
+  method: string,
+  target: string,
+  headers: ReadonlyArray<[string, string]>,
+  body?: string,
+): Buffer {
+  const text = rawRequest(method, target, headers, body ?? '').toString('latin1');
+  const withoutClose = text.replace('Connection: close\r\n', '');
+  // A GET without a body announces none: no Content-Length at all, as clients send it.
+  const bare = body === undefined ? withoutClose.replace('Content-Length: 0\r\n', '') : withoutClose;
+  return Buffer.from(bare, 'latin1');
+}

@@ -38,7 +38,8 @@ export interface ExpectedStripeError {
   readonly statusCode: number;
   /** The `type` in the error body; invalid_request_error unless stated. */
   readonly rawType?: 'invalid_request_error' | 'idempotency_error' | 'api_error';
-  readonly code?: string;
+  /** Checked when the key is present; `code: undefined` asserts that the body has no code. */
+  readonly code?: string | undefined;
   /** Checked when the key is present; `param: undefined` asserts that the body names no param. */
   readonly param?: string | undefined;
   readonly message?: string | RegExp;
@@ -71,7 +72,7 @@ export async function expectStripeError(
   expect(err.type).toBe(expected.type);
   expect(err.statusCode).toBe(expected.statusCode);
   expect(err.rawType).toBe(expected.rawType ?? 'invalid_request_error');
-  if (expected.code !== undefined) expect(err.code).toBe(expected.code);
+  if ('code' in expected) expect(err.code).toBe(expected.code);
   if ('param' in expected) expect(err.param).toBe(expected.param);
   if (typeof expected.message === 'string') expect(err.message).toBe(expected.message);
   else if (expected.message) expect(err.message).toMatch(expected.message);

@@ -19,7 +19,7 @@ export const createSecret: Endpoint<CreateSecret> = {
   parse(params) {
     rejectUnknown(params, ['name', 'payload', 'scope', 'expires_at', 'expand']);
     const name = requiredString(params, 'name');
-    const payload = requiredString(params, 'payload');
+    const payload = requiredString(params, 'payload', 'payload', true);
     const scope = requiredScope(params);
     const expiresAt = optionalInteger(params, 'expires_at');
     const expand = expandList(params, ['payload', 'scope']);

@@ -23,13 +23,14 @@ export const listSecrets: Endpoint<ListSecrets> = {
     rejectUnknown(params, ['scope', 'limit', 'starting_after', 'ending_before', 'expand']);
     const scope = requiredScope(params);
     const limit = optionalInteger(params, 'limit') ?? DEFAULT_PAGE_SIZE;
-    if (limit < 1 || limit > MAX_PAGE_SIZE) throw errors.integerOutOfRange('limit', 1, MAX_PAGE_SIZE);
+    if (limit < 1) throw errors.integerTooSmall('limit', 1);
+    if (limit > MAX_PAGE_SIZE) throw errors.integerTooLarge('limit', MAX_PAGE_SIZE);
     const startingAfter = optionalString(params, 'starting_after');
     const endingBefore = optionalString(params, 'ending_before');
     if (startingAfter !== undefined && endingBefore !== undefined) {
-      throw errors.exclusiveParameters('starting_after', 'ending_before');
+      throw errors.bothCursors();
     }
-    const expand = expandList(params, ['data.payload', 'data.scope']);
+    const expand = expandList(params, ['data.payload', 'data.scope'], 'data.');
     return {
       scope,
       page: { limit, startingAfter, endingBefore },

@@ -13,6 +13,7 @@
  */
 import { type AuditAppender, type AuditLog, auditEntryOf } from '../../audit/audit-log.js';
 import { ApiError } from '../../errors/api-error.js';
+import type { OwnedClock } from '../../secrets/platform-clocks.js';
 import type { SecretsService } from '../../secrets/secrets-service.js';
 import type { IdempotencyStore } from '../../store/idempotency-store.js';
 import type { SecretStore } from '../../store/secret-store.js';
@@ -33,8 +34,8 @@ export interface ExecuteDeps {
   readonly unitOfWork: UnitOfWork<WriteStores>;
   readonly guard: IdempotencyGuard;
   readonly audit: AuditLog;
-  /** Milliseconds since the epoch. */
-  readonly clock: () => number;
+  /** Milliseconds since the epoch, as each owner sees them. */
+  readonly clock: OwnedClock;
 }
 
 /** Runs the endpoint; a domain error becomes its answer. */
@@ -52,13 +53,13 @@ async function run(context: RequestContext, secrets: SecretsService): Promise<Ou
 function settle(context: RequestContext, outcome: Outcome, replayed: boolean): Outcome {
   const { record } = context;
   record.status = outcome.status;
-  record.code = outcome.code;
+  record.code = outcome.reason;
   record.replayed = replayed;
   return outcome;
 }
 
 export function execute(deps: ExecuteDeps): Stage {
-  const now = () => Math.floor(deps.clock() / 1000);
+  const now = (context: RequestContext) => Math.floor(deps.clock(context.owner) / 1000);
 
   const write = async (context: RequestContext): Promise<Outcome> => {
     const { idempotent } = context;
@@ -68,7 +69,7 @@ export function execute(deps: ExecuteDeps): Stage {
         ? { outcome: settle(context, replay, true), replayOf: replay.replayOf }
         : { outcome: settle(context, await run(context, deps.secrets.using(stores.secrets)), false), replayOf: '' };
       if (idempotent && !replay) await deps.guard.complete(stores.idempotency, idempotent, done.outcome);
-      await stores.audit.append(auditEntryOf(context.record, now()));
+      await stores.audit.append(auditEntryOf(context.record, now(context)));
       return done;
     });
     context.audited = true;
@@ -82,7 +83,7 @@ export function execute(deps: ExecuteDeps): Stage {
   const read = async (context: RequestContext): Promise<Outcome> => {
     const outcome = settle(context, await run(context, deps.secrets), false);
     if (context.isAudited) {
-      await deps.audit.record(auditEntryOf(context.record, now()));
+      await deps.audit.record(auditEntryOf(context.record, now(context)));
       context.audited = true;
     }
     return outcome;

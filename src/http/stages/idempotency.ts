@@ -9,7 +9,7 @@ import type { Stage } from '../request-context.js';
 import { validIdempotencyKey } from './stripe-headers.js';
 
 export const idempotency: Stage = (context) => {
-  const key = context.idempotencyKey;
+  const key = context.stripe.idempotencyKey;
   if (key === undefined || key === '') return;
   if (!validIdempotencyKey(key)) throw errors.idempotencyKeyInvalid(IDEMPOTENCY_KEY_MAX);
   const { record, owner, params, endpoint } = context;
@@ -17,6 +17,7 @@ export const idempotency: Stage = (context) => {
     owner: recordOwner(context.principal),
     key,
     requestId: record.requestId,
-    fingerprint: fingerprintOf([endpoint.method, endpoint.path, owner.account, params]),
+    fingerprint: fingerprintOf(endpoint.path, [endpoint.method, endpoint.path, owner.account, params]),
+    clockOwner: owner,
   };
 };

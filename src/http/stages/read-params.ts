@@ -36,9 +36,14 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks, total);
 }
 
+/**
+ * A body is read as a form only when it says it is one: without a Content-Type, Stripe refuses it
+ * too, naming an empty type ("unsupported Content-Type . If error persists...", quoted in
+ * thephpleague/omnipay-stripe#197). An empty body needs no type.
+ */
 function checkContentType(req: IncomingMessage, bodyLength: number): void {
-  const type = singleHeader(req, 'content-type');
-  if (type === undefined || bodyLength === 0) return;
+  if (bodyLength === 0) return;
+  const type = singleHeader(req, 'content-type') ?? '';
   const mediaType = type.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType !== FORM_TYPE) throw errors.unsupportedContentType(type.slice(0, 100));
 }
