@@ -171,6 +171,9 @@ export const FLAGS: Partial<Record<keyof ServerConfigInput, string>> = {
   allowHost: '--allow-host',
   masterKeyFile: '--master-key-file',
   databaseUrl: '--database-url',
+  memory: '--memory',
+  fixtures: '--fixtures',
+  upstream: '--upstream',
   migrate: '--no-migrate',
   dbPoolSize: '--db-pool-size',
   dbStatementTimeoutMs: '--db-statement-timeout-ms',
@@ -191,7 +194,7 @@ export const settingName = (option: keyof ServerConfigInput): string => {
 };
 
 /** Values never repeated in a message: a URL may hold a password, a key is a key. */
-const UNSHOWN = new Set<string>(['databaseUrl', 'masterKey']);
+const UNSHOWN = new Set<string>(['databaseUrl', 'masterKey', 'upstream']);
 
 const describeIssues = (error: z.ZodError, input: Record<string, unknown>): string =>
   error.issues

@@ -232,9 +232,7 @@ export function buildApp(deps: AppDeps): App {
       return;
     }
     const work =
-      !refused && method === 'GET' && HEALTH_PATHS.has(path)
-        ? answerHealth(path, deps.health, res)
-        : respond(req, res);
+      !refused && method === 'GET' && HEALTH_PATHS.has(path) ? answerHealth(path, deps.health, res) : respond(req, res);
     work.catch((error: unknown) => {
       logger.error('could not answer a request', {
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),

@@ -8,14 +8,7 @@ import { CorruptEnvelopeError, type PayloadCipher } from '../crypto/payload-ciph
 import { errors } from '../errors/api-error.js';
 import type { ScopeKey, SecretKey, SecretRow, SecretStore, StoredSecret } from '../store/secret-store.js';
 import type { OwnedClock } from './platform-clocks.js';
-import {
-  latestExpiry,
-  MAX_SECRETS_PER_SCOPE,
-  type Owner,
-  type Scope,
-  type Secret,
-  type SecretPage,
-} from './secret.js';
+import { latestExpiry, MAX_SECRETS_PER_SCOPE, type Owner, type Scope, type Secret, type SecretPage } from './secret.js';
 
 export interface SecretsServiceDeps {
   readonly store: SecretStore;
