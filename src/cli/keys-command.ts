@@ -11,7 +11,13 @@ const withKeyStore = <T>(options: StoreOptions, fn: (store: ApiKeyStore) => Prom
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('Create, list and revoke API keys');
+  const keys = program
+    .command('keys')
+    .description('Create, list and revoke API keys (stored hashed; a key is shown once, when it is created)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ npx secret-store keys create --mode test --account acct_1Example\n  $ npx secret-store keys list\n  $ npx secret-store keys revoke key_4f9sXq2Lm0Pz8Rt1Ab3C\n',
+    );
 
   addStoreOptions(keys.command('create'))
     .description('Create an API key; it is printed once, alone on the last line, and stored hashed')

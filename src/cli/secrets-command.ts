@@ -103,7 +103,11 @@ function readStdin(): string {
 export function registerSecrets(program: Command): void {
   const secrets = program
     .command('secrets')
-    .description('Set, find, list and delete secrets on a running server (the Secret Store API over HTTP)');
+    .description('Set, find, list and delete secrets on a running server (the Secret Store API over HTTP)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ export STRIPE_API_KEY=sk_test_123\n  $ printf %s "$TOKEN" | npx secret-store secrets set oauth-token --scope user:usr_123 --payload-stdin --expires-in 7d\n  $ npx secret-store secrets list --scope user:usr_123\n  $ npx secret-store secrets find oauth-token --scope user:usr_123 --reveal\n  $ npx secret-store secrets delete oauth-token --scope user:usr_123\n',
+    );
 
   withConnection(secrets.command('set'))
     .description('Create a secret, or replace the one with the same name in the scope')
