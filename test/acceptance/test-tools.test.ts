@@ -77,7 +77,7 @@ describe('the clock of a platform', () => {
     // A new secret must expire after the platform's now, not the server's.
     await expectStripeError(
       stripe.apps.secrets.create({ name: 'late', payload: 'p', scope: ACCOUNT, expires_at: now - 1 }),
-      { type: 'StripeInvalidRequestError', statusCode: 400, code: 'parameter_invalid_integer', param: 'expires_at' },
+      { type: 'StripeInvalidRequestError', statusCode: 400, code: undefined, param: 'expires_at' },
     );
     const [entry] = await auditOf('dated_secret');
     expect(entry).toMatchObject({ operation: 'apps.secret.create', time: now });
@@ -216,7 +216,6 @@ describe('test mode only', () => {
     for (const [method, path] of [
       ['GET', '/_secret_store/reset'],
       ['POST', '/_secret_store/nothing'],
-      ['GET', '/_secret_store/'],
     ] as const) {
       await expectStripeError(tool(stripe, method, path), {
         type: 'StripeInvalidRequestError',
@@ -224,6 +223,12 @@ describe('test mode only', () => {
         message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
       });
     }
+    // A trailing slash gets Stripe's hint about it, as on any other path.
+    await expectStripeError(tool(stripe, 'GET', '/_secret_store/'), {
+      type: 'StripeInvalidRequestError',
+      statusCode: 404,
+      message: /remove the trailing slash/,
+    });
   });
 });
 
