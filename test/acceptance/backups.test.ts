@@ -3,23 +3,14 @@
  * verbatim in a shell (with `npx secret-store` resolving to this build), API keys travel as hashes,
  * and a backup made before a key retirement restores with the old key file.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 import { type InProcessHandle, startInProcess } from '../support/in-process-server.js';
-import { CLI, ROOT, removeDir, tempDir } from '../support/server-process.js';
+import { CLI, ROOT, runCommand, useTempDirs } from '../support/server-process.js';
 
-const dirs: string[] = [];
-const newDir = () => {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) removeDir(dir);
-});
+const newDir = useTempDirs();
 
 /** The README's shell blocks that contain `fragment`. */
 function readmeBlocks(fragment: string): string[] {
@@ -39,19 +30,8 @@ async function runBlock(block: string, cwd: string): Promise<{ code: number; out
     `#!/bin/sh\n[ "$1" = secret-store ] || exit 127\nshift\nexec "${process.execPath}" "${CLI}" "$@"\n`,
   );
   chmodSync(npx, 0o755);
-  const child = spawn('sh', ['-e', '-c', block], {
-    cwd,
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const code = await new Promise<number>((done) => child.once('close', (c) => done(c ?? -1)));
-  return { code, output };
+  const result = await runCommand('sh', ['-e', '-c', block], { cwd, env: { PATH: `${bin}:${process.env.PATH}` } });
+  return { code: result.code, output: result.stdout + result.stderr };
 }
 
 async function seed(server: InProcessHandle, key: string, count: number): Promise<void> {

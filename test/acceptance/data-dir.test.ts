@@ -8,14 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 import { startInProcess } from '../support/in-process-server.js';
-import { removeDir, startServer, tempDir } from '../support/server-process.js';
+import { startServer, useTempDirs } from '../support/server-process.js';
 
-const dirs: string[] = [];
-const newDir = () => {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-};
+const newDir = useTempDirs();
 let umask: number;
 beforeAll(() => {
   // The common default, under which files are created readable by everyone unless asked otherwise.
@@ -23,7 +18,6 @@ beforeAll(() => {
 });
 afterAll(() => {
   process.umask(umask);
-  for (const dir of dirs) removeDir(dir);
 });
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;

@@ -4,12 +4,11 @@
  * it; without it the run says so and skips that guide). Only the port (the server listens on a free
  * one) and the key (each run its own emulated platform) are changed.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serverForFile } from '../support/in-process-server.js';
-import { ROOT } from '../support/server-process.js';
+import { ROOT, runCommand } from '../support/server-process.js';
 
 const server = serverForFile();
 const PYTHON = '/usr/bin/python3';
@@ -26,18 +25,9 @@ function guide(heading: string, language: string): string {
 const adapt = (code: string, key: string) =>
   code.replaceAll('12111', String(server.port)).replaceAll('sk_test_123', key);
 
-function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, PYTHONPATH: '' } });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.once('close', (code) => resolve({ code: code ?? -1, output }));
-  });
+async function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  const result = await runCommand(command, args, { cwd: ROOT, env: { PYTHONPATH: '' } });
+  return { code: result.code, output: result.stdout + result.stderr };
 }
 
 const EXPECTED = ['found api-key: s3cr3t', 'listed a,b,c', 'deleted api-key: true'];

@@ -4,24 +4,17 @@
  * The program runs in-process (test/support/cli.ts); only the permission case spawns the binary, to
  * run it as an unprivileged user when the suite runs as root.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliResult, cli } from '../support/cli.js';
 import { startInProcess } from '../support/in-process-server.js';
-import { CLI, freePort, removeDir, tempDir } from '../support/server-process.js';
+import { CLI, freePort, runCommand, useTempDirs } from '../support/server-process.js';
 
-const dirs: string[] = [];
-const newDir = () => {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-};
+const newDir = useTempDirs();
 const servers: Server[] = [];
 afterAll(async () => {
-  for (const dir of dirs) removeDir(dir);
   await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
 });
 
@@ -111,21 +104,12 @@ describe('start-up failures', () => {
     chmodSync(dataDir, 0o555);
     // Root writes anywhere: as root, the binary runs as the unprivileged user nobody.
     const asRoot = process.getuid?.() === 0;
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
-      env: { ...process.env, ...KEY },
+    const result = await runCommand(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
+      env: KEY,
       ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number>((done) => child.once('close', (c) => done(c ?? -1)));
     expectFailure(
-      { code, stdout, stderr },
+      result,
       `cannot create the database ${join(dataDir, 'secret-store.db')}`,
       'permission denied',
       '--data-dir or SECRET_STORE_DATA_DIR',

@@ -4,15 +4,12 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 import { startInProcess } from '../support/in-process-server.js';
-import { removeDir, tempDir } from '../support/server-process.js';
+import { useTempDirs } from '../support/server-process.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) removeDir(dir);
-});
+const newDir = useTempDirs();
 
 /** A name that, printed raw, adds a convincing audit row and then clears the screen and retitles it. */
 const FORGED_ROW = 'harmless\n2026-01-01T00:00:00.000Z  apps.secret.delete  ok (200)  everything';
@@ -22,8 +19,7 @@ const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/;
 
 describe('terminal output', () => {
   it('audit prints hostile names and user ids escaped, one line per entry; --json keeps them exact', async () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
+    const dataDir = newDir();
     const server = await startInProcess({ dataDir, engine: 'sqlite' });
     try {
       const stripe = server.stripe();
@@ -51,8 +47,7 @@ describe('terminal output', () => {
   });
 
   it('keys list prints a hostile row escaped; --json keeps it exact', async () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
+    const dataDir = newDir();
     expect((await cli(['keys', 'create', '--mode', 'test', '--data-dir', dataDir])).code).toBe(0);
     // Key fields are checked when keys are created; a row may still hold anything (an older
     // version, a hand edit, a restored database), and the table must not trust it.
@@ -73,8 +68,7 @@ describe('terminal output', () => {
   });
 
   it("an error quoting the server's answer reaches stderr escaped", async () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
+    const dataDir = newDir();
     const server = await startInProcess({ dataDir, engine: 'sqlite' });
     try {
       const result = await cli(['secrets', 'find', `missing${TERMINAL_TRICKS}`, '--scope', 'account'], {
