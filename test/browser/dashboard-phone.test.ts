@@ -106,7 +106,7 @@ describe.skipIf(!haveChromium)('the dashboard at 390 px and after errors', () =>
     await page.fill('#scope-user', 'usr_phone');
     await page.fill('#account', 'not-an-account');
     await page.click('#scope-form button[type=submit]');
-    await expect.poll(() => page.textContent('#error')).toContain('Stripe-Account');
+    await expect.poll(() => page.textContent('#error')).toContain("does not have access to account 'not-an-account'");
     expect(await page.locator('tbody tr').count()).toBe(0);
     expect(await page.textContent('#scope-label')).toBe('in user usr_phone of not-an-account');
     expect(await page.textContent('#empty')).toBe('This scope could not be shown.');
