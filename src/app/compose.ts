@@ -131,6 +131,7 @@ export function composeServer(config: ServerConfig, options: ComposeOptions): Co
     clock: clocks.at,
     health,
     dashboard: config.dashboard ? loadDashboardAssets() : undefined,
+    allowedHosts: config.emulator ? new Set(config.allowHost) : undefined,
     rateLimiter: config.rateLimit
       ? new RateLimiter({ testPerSecond: config.rateLimitTest, livePerSecond: config.rateLimitLive }, clock)
       : undefined,

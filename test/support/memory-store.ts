@@ -11,8 +11,8 @@ import { IdempotencyGuard } from '../../src/http/idempotency-guard.js';
 import type { WriteStores } from '../../src/http/stages/execute.js';
 import { createIdGenerator } from '../../src/secrets/secret-id.js';
 import { SecretsService } from '../../src/secrets/secrets-service.js';
-import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { UnitOfWork } from '../../src/store/unit-of-work.js';
 import { createTestClock, type TestClock } from './test-clock.js';
 
