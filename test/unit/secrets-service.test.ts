@@ -99,10 +99,10 @@ describe('namespaces', () => {
     await m.secrets.set(bound, { name: 'u', payload: 'p', scope: user('usr_me') }, plain);
     await m.secrets.set(OWNER, { name: 'theirs', payload: 'p', scope: user('usr_other') }, plain);
     const attempts = [
-      m.secrets.set(bound, { name: 'x', payload: 'p', scope: user('usr_other') }, plain),
-      m.secrets.find(bound, 'theirs', user('usr_other'), plain),
-      m.secrets.list(bound, user('usr_other'), { limit: 10 }, plain),
-      m.secrets.delete(bound, 'theirs', user('usr_other')),
+      () => m.secrets.set(bound, { name: 'x', payload: 'p', scope: user('usr_other') }, plain),
+      () => m.secrets.find(bound, 'theirs', user('usr_other'), plain),
+      () => m.secrets.list(bound, user('usr_other'), { limit: 10 }, plain),
+      () => m.secrets.delete(bound, 'theirs', user('usr_other')),
     ];
     for (const attempt of attempts) {
       expect(await apiErrorOf(attempt)).toMatchObject({
