@@ -9,8 +9,10 @@ const shared = {
   pool: 'forks' as const,
   // Builds dist/ when the sources are newer, for the suites that spawn dist/main.js.
   globalSetup: ['./test/support/build-dist.ts'],
-  testTimeout: 30_000,
-  hookTimeout: 30_000,
+  // Generous: a timeout is no test of speed here, and the CI machine is shared and loaded (a server
+  // start with migrations has been seen to take over 30 s at a load average of 15).
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
   env: postgres.url ? { SECRET_STORE_TEST_DATABASE_URL: postgres.url } : {},
 };
 
