@@ -7,8 +7,12 @@ process.stdout.write(`\n${postgres.reason}\n${pooler.reason}\n\n`);
 
 const shared = {
   pool: 'forks' as const,
-  testTimeout: 30_000,
-  hookTimeout: 30_000,
+  // Builds dist/ when the sources are newer, for the suites that spawn dist/main.js.
+  globalSetup: ['./test/support/build-dist.ts'],
+  // Generous: a timeout is no test of speed here, and the CI machine is shared and loaded (a server
+  // start with migrations has been seen to take over 30 s at a load average of 15).
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
   env: postgres.url ? { SECRET_STORE_TEST_DATABASE_URL: postgres.url } : {},
 };
 
@@ -28,7 +32,7 @@ const ON_BOTH_ENGINES = [
 
 export default defineConfig({
   test: {
-    // Acceptance tests start real server processes; two cores run two files at a time well.
+    // Two cores run two files at a time well.
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-line-reporter.ts'],
     projects: [

@@ -1,15 +1,24 @@
-/** Opening the configured database and the master keyring: shared by `serve` and every CLI command. */
-import { ConfigError, type ServerConfig } from '../config/server-config.js';
-import { adoptActiveKey } from '../crypto/active-key.js';
+/**
+ * Opening the configured database and the master keyring: shared by `serve` and every CLI command.
+ * What fails here is the operator's to fix (a path, an address, a key), so failures come out as
+ * StartupErrors naming the path or address and the setting that changes it.
+ */
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type ServerConfig, settingName } from '../config/server-config.js';
+import { adoptActiveKey, WrongMasterKeyError } from '../crypto/active-key.js';
 import { Keyring, type LoadedKeys, loadKeys, newMasterKey } from '../crypto/keyring.js';
 import type { MasterKey } from '../crypto/payload-cipher.js';
 import type { Logger } from '../logging/logger.js';
 import type { StoreEngine } from '../store/engine.js';
 import { MetaStore } from '../store/meta-store.js';
 import { migrateToLatest, migrationsCurrent } from '../store/migrations.js';
+import { redactDatabaseUrl } from '../store/postgres/database-url.js';
 import { openPostgres } from '../store/postgres/open-postgres.js';
 import { IN_MEMORY, openSqlite } from '../store/sqlite/open-sqlite.js';
+import { DataDirInUseError, type DataDirLock, lockDataDir, prepareSqliteFiles } from '../store/sqlite/sqlite-files.js';
 import { keyringSource } from './keyring-source.js';
+import { reasonOf, StartupError } from './startup-error.js';
 
 export type StoreConfig = Pick<
   ServerConfig,
@@ -25,28 +34,132 @@ export type StoreConfig = Pick<
   | 'memory'
 >;
 
+export interface OpenOptions {
+  /**
+   * Take the SQLite data directory's server lock for as long as the engine is open (`serve`): one
+   * server per data directory. CLI commands open without it and work beside a running server.
+   */
+  readonly exclusive?: boolean;
+  /** Told when the data directory was open to others and has been made 0700. */
+  readonly logger?: Pick<Logger, 'warn'>;
+}
+
+const DATA_DIR = settingName('dataDir');
+
 /** Opens the configured engine without touching the schema. */
-export function openEngine(config: Omit<StoreConfig, 'migrate'>): Promise<StoreEngine> {
-  return config.databaseUrl
-    ? openPostgres({
-        url: config.databaseUrl,
+export async function openEngine(
+  config: Omit<StoreConfig, 'migrate'>,
+  options: OpenOptions = {},
+): Promise<StoreEngine> {
+  if (config.databaseUrl) {
+    const url = config.databaseUrl;
+    return postgresStep(url, () =>
+      openPostgres({
+        url,
         poolSize: config.dbPoolSize,
         statementTimeoutMs: config.dbStatementTimeoutMs,
         queryTimeoutMs: config.dbQueryTimeoutMs,
         connectTimeoutMs: config.dbConnectTimeoutMs,
         preparedStatements: config.dbPreparedStatements,
-      })
-    : openSqlite({ file: config.memory ? IN_MEMORY : config.databaseFile, synchronous: config.sqliteSynchronous });
+      }),
+    );
+  }
+  if (config.memory) return openSqlite({ file: IN_MEMORY, synchronous: config.sqliteSynchronous });
+  const file = config.databaseFile;
+  const dir = dirname(file);
+  try {
+    const prepared = prepareSqliteFiles(file);
+    if (prepared.dirModeBefore !== undefined) {
+      options.logger?.warn(
+        `the data directory ${dir} was open to other users (mode 0${prepared.dirModeBefore.toString(8)}); it is now 0700`,
+      );
+    }
+  } catch (error) {
+    if (isFile(dir)) {
+      throw new StartupError(
+        `cannot use ${dir} as the data directory: it is a file, not a directory; choose another with ${DATA_DIR}`,
+      );
+    }
+    throw new StartupError(
+      `cannot create the database ${file}: ${reasonOf(error)}; choose a writable data directory with ${DATA_DIR}`,
+      { cause: error },
+    );
+  }
+  let lock: DataDirLock | undefined;
+  try {
+    if (options.exclusive) lock = lockDataDir(dir);
+    const engine = await openSqlite({ file, synchronous: config.sqliteSynchronous });
+    if (!lock) return engine;
+    const held = lock;
+    return { ...engine, close: () => engine.close().finally(() => held.release()) };
+  } catch (error) {
+    lock?.release();
+    if (error instanceof DataDirInUseError) {
+      throw new StartupError(
+        `${error.message}: stop it, or give this server another data directory with ${DATA_DIR} (SQLite serves one server per data directory; several servers share PostgreSQL, ${settingName('databaseUrl')})`,
+      );
+    }
+    throw sqliteFailure(file, error);
+  }
+}
+
+const sqliteFailure = (file: string, error: unknown) =>
+  new StartupError(
+    `cannot open the database ${file}: ${reasonOf(error)}; choose another data directory with ${DATA_DIR}`,
+    { cause: error },
+  );
+
+/** Runs a step against PostgreSQL; a failure that PostgreSQL or the network caused names the server. */
+async function postgresStep<T>(url: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!hasCode(error)) throw error;
+    throw new StartupError(
+      `cannot use PostgreSQL at ${whereIs(url)}: ${reasonOf(error)}; check ${settingName('databaseUrl')}`,
+      { cause: error },
+    );
+  }
+}
+
+const hasCode = (error: unknown): boolean =>
+  typeof (error as { code?: unknown })?.code === 'string' || ((error as { cause?: unknown })?.cause ?? null) !== null;
+
+/** host:port/database, never the user or password. */
+function whereIs(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return redactDatabaseUrl(url);
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Opens the configured engine and brings its schema up to date (or checks it is, with migrate off). */
-export async function openStore(config: StoreConfig): Promise<StoreEngine> {
+export async function openStore(config: StoreConfig, options: OpenOptions = {}): Promise<StoreEngine> {
   if (config.memory) return openInMemory();
-  const engine = await openEngine(config);
+  const engine = await openEngine(config, options);
+  const where = config.databaseUrl ? `PostgreSQL at ${whereIs(config.databaseUrl)}` : config.databaseFile;
   try {
-    if (config.migrate) await migrateToLatest(engine);
-    else if (!(await migrationsCurrent(engine))) {
-      throw new ConfigError("the database schema is not up to date: run 'secret-store migrate' first");
+    const step = <T>(fn: () => Promise<T>) =>
+      config.databaseUrl
+        ? postgresStep(config.databaseUrl, fn)
+        : fn().catch((error: unknown) => {
+            throw sqliteFailure(config.databaseFile, error);
+          });
+    if (config.migrate) await step(() => migrateToLatest(engine));
+    else if (!(await step(() => migrationsCurrent(engine)))) {
+      throw new StartupError(
+        `the database schema of ${where} is not up to date: run 'secret-store migrate' first, or let the server migrate it (without --no-migrate, and SECRET_STORE_MIGRATE unset)`,
+      );
     }
     return engine;
   } catch (error) {
@@ -82,7 +195,7 @@ export async function openKeyring(
   logger: Logger,
 ): Promise<Keyring> {
   // In memory, the key lives as long as the data it seals: nothing of either outlives the process.
-  const loaded: LoadedKeys = config.memory ? { keys: [newMasterKey()] } : loadKeys(keyringSource(config, true));
+  const loaded: LoadedKeys = config.memory ? { keys: [newMasterKey()] } : loadKeyring(config);
   if (loaded.generatedAt) {
     logger.warn(
       `generated a new master key at ${loaded.generatedAt} (mode 0600); back it up: without it no payload can be read`,
@@ -90,11 +203,34 @@ export async function openKeyring(
   }
   const keyring = new Keyring(loaded.keys);
   const first = loaded.keys[0] as MasterKey;
-  await adoptActiveKey(new MetaStore(engine.db), keyring, first.id);
+  try {
+    await adoptActiveKey(new MetaStore(engine.db), keyring, first.id);
+  } catch (error) {
+    if (!(error instanceof WrongMasterKeyError)) throw error;
+    throw new StartupError(
+      `${error.message}: start with the right key (${keySetting(config)}), or choose a new data directory with ${DATA_DIR}`,
+    );
+  }
   if (keyring.active.id !== first.id) {
     logger.warn(
       `the first key of the keyring (${first.id}) is not active yet; run 'secret-store rotate-key --resume' to activate it and re-encrypt`,
     );
   }
   return keyring;
+}
+
+const keySetting = (config: ServerConfig) =>
+  config.masterKey ? 'SECRET_STORE_MASTER_KEY' : `${settingName('masterKeyFile')}, or SECRET_STORE_MASTER_KEY`;
+
+/** The master keys, or a StartupError naming the key file (or variable) at fault. */
+function loadKeyring(config: ServerConfig): LoadedKeys {
+  try {
+    return loadKeys(keyringSource(config, true));
+  } catch (error) {
+    const what =
+      typeof (error as { code?: unknown }).code === 'string'
+        ? `cannot ${config.masterKeyFile ? 'read' : 'read or create'} the master key file ${config.masterKeyPath}: ${reasonOf(error)}`
+        : (error as Error).message;
+    throw new StartupError(`${what}; give the master key with ${keySetting(config)}`, { cause: error });
+  }
 }

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
 import { cliIo } from './cli-io.js';
 import { durationSeconds } from './durations.js';
-import { formatTable } from './keys-command.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
+import { formatTable } from './table.js';
 
 /** `1h`, `7d`, an ISO date, or unix seconds -> unix seconds. */
 export function parseSince(text: string, now = Date.now()): number {

@@ -4,13 +4,20 @@ import type { ApiKeyStore } from '../store/api-key-store.js';
 import { CliError } from './cli-error.js';
 import { cliIo } from './cli-io.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
+import { formatTable } from './table.js';
 
 const withKeyStore = <T>(options: StoreOptions, fn: (store: ApiKeyStore) => Promise<T>): Promise<T> =>
   withStore(options, (stores) => fn(stores.apiKeys));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('Create, list and revoke API keys');
+  const keys = program
+    .command('keys')
+    .description('Create, list and revoke API keys (stored hashed; a key is shown once, when it is created)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ npx secret-store keys create --mode test --account acct_1Example\n  $ npx secret-store keys list\n  $ npx secret-store keys revoke key_4f9sXq2Lm0Pz8Rt1Ab3C\n',
+    );
 
   addStoreOptions(keys.command('create'))
     .description('Create an API key; it is printed once, alone on the last line, and stored hashed')
@@ -75,15 +82,4 @@ export function registerKeys(program: Command): void {
       if (outcome === 'missing') throw new CliError(`no API key with id '${id}'`);
       cliIo().stdout.write(outcome === 'revoked' ? `Revoked ${id}.\n` : `${id} was already revoked.\n`);
     });
-}
-
-export function formatTable(rows: ReadonlyArray<Record<string, string>>): string {
-  const columns = Object.keys(rows[0] ?? {});
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const render = (cells: string[]) =>
-    `${cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd()}\n`;
-  return render(columns.map((c) => c.toUpperCase())) + rows.map((r) => render(columns.map((c) => r[c] ?? ''))).join('');
 }

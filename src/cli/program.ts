@@ -1,6 +1,6 @@
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
+import { StartupError } from '../app/startup-error.js';
 import { ConfigError } from '../config/server-config.js';
-import { WrongMasterKeyError } from '../crypto/active-key.js';
 import { registerAudit } from './audit-command.js';
 import { registerBackup } from './backup-command.js';
 import { CliError } from './cli-error.js';
@@ -10,6 +10,7 @@ import { registerRotateKey } from './rotate-key-command.js';
 import { registerSecrets } from './secrets-command.js';
 import { registerServe } from './serve-command.js';
 import { addStoreOptions, type StoreOptions, storeConfig } from './store-options.js';
+import { terminalText } from './table.js';
 
 export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command('secret-store')
@@ -46,7 +47,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   return program;
 }
 
-const KNOWN_ERRORS = [CliError, ConfigError, WrongMasterKeyError];
+const KNOWN_ERRORS = [CliError, ConfigError, StartupError];
 
 /**
  * commander's own output (help, usage errors) to the run's streams. Help width and colours follow
@@ -80,7 +81,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       if (error instanceof CommanderError) return error.exitCode;
       const known = KNOWN_ERRORS.some((k) => error instanceof k);
       const message = error instanceof Error ? error.message : String(error);
-      io.stderr.write(`secret-store: ${known ? message : `unexpected error: ${message}`}\n`);
+      // A message may quote what a tenant chose (a secret name in the server's answer).
+      io.stderr.write(`secret-store: ${terminalText(known ? message : `unexpected error: ${message}`)}\n`);
       return 1;
     }
   });

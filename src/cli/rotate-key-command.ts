@@ -8,13 +8,14 @@ import { type MasterKey, PayloadCipher } from '../crypto/payload-cipher.js';
 import { prettyLogger } from '../logging/logger.js';
 import { type PassResult, type ReencryptDeps, reencryptPass } from '../rotation/reencrypt.js';
 import { CliError } from './cli-error.js';
-import { cliIo } from './cli-io.js';
+import { cliIo, cliRun } from './cli-io.js';
 import { startProgress } from './progress.js';
 import { addStoreOptions, type StoreOptions, withStore } from './store-options.js';
 
 interface RotateOptions extends StoreOptions {
   resume?: boolean;
   retire?: boolean;
+  yes?: boolean;
   batchSize: string;
   settleSeconds: string;
 }
@@ -43,12 +44,16 @@ export function registerRotateKey(program: Command): void {
     )
     .option('--resume', 'do not add a key: activate the first key of the keyring and finish re-encrypting')
     .option('--retire', 'remove every key but the active one from the key file, once nothing uses them')
+    .option(
+      '--yes',
+      'with --retire: go ahead (backups sealed with the retired keys then need a copy of the old key file)',
+    )
     .option('--master-key-file <file>', 'the key file (default <data-dir>/master.key)')
     .option('--batch-size <n>', 'rows re-encrypted per batch', '500')
     .option('--settle-seconds <n>', 'how long running servers get to switch to the new key', '6')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ npx secret-store rotate-key              # new key, re-encrypt everything\n  $ npx secret-store rotate-key --resume     # after an interruption\n  $ npx secret-store rotate-key --retire     # drop keys nothing uses any more\n',
+      '\nExamples:\n  $ npx secret-store rotate-key              # new key, re-encrypt everything\n  $ npx secret-store rotate-key --resume     # after an interruption\n  $ npx secret-store rotate-key --retire     # says which keys would go, and asks for --yes\n  $ cp data/master.key master.key.before-retire && npx secret-store rotate-key --retire --yes\n',
     )
     .action(async (options: RotateOptions) => {
       const batchSize = Number(options.batchSize);
@@ -65,7 +70,7 @@ export function registerRotateKey(program: Command): void {
           cipher: new PayloadCipher(keyring),
         };
         if (options.retire) {
-          await retire(config, keyring, deps, batchSize);
+          await retire(config, keyring, deps, batchSize, options.yes === true);
           return;
         }
         const target = options.resume
@@ -119,7 +124,13 @@ async function reencryptUntilDone(deps: ReencryptDeps, batchSize: number, keyId:
   );
 }
 
-async function retire(config: ServerConfig, keyring: Keyring, deps: ReencryptDeps, batchSize: number): Promise<void> {
+async function retire(
+  config: ServerConfig,
+  keyring: Keyring,
+  deps: ReencryptDeps,
+  batchSize: number,
+  confirmed: boolean,
+): Promise<void> {
   const pending = await reencryptPass(deps, { batchSize, dryRun: true });
   if (pending.resealed > 0 || pending.unreadable > 0) {
     throw new CliError(
@@ -127,16 +138,27 @@ async function retire(config: ServerConfig, keyring: Keyring, deps: ReencryptDep
     );
   }
   const retired = keyring.ids.filter((id) => id !== keyring.active.id);
+  const out = cliIo().stdout;
+  if (retired.length === 0) {
+    out.write(`No old key to retire: ${keyring.active.id} is the only one.\n`);
+    return;
+  }
+  const where = config.masterKey ? 'SECRET_STORE_MASTER_KEY' : config.masterKeyPath;
+  // Nothing stored needs the old keys any more, but backups exported before the rotation do.
+  const warning =
+    `Retiring ${retired.join(', ')}: they go from ${where}, and ${keyring.active.id} stays. ` +
+    'Backups exported while they were active are sealed with them and can only be restored with a copy of the current key file ' +
+    `(import --backup-key-file), so keep one somewhere safe first${config.masterKey ? '' : `, e.g. cp ${config.masterKeyPath} master.key.before-retire`}.\n`;
+  if (!confirmed) {
+    out.write(`${warning}Nothing was changed: run again with --yes to retire them.\n`);
+    cliRun().exitCode = 1;
+    return;
+  }
+  out.write(warning);
   if (config.masterKey) {
-    cliIo().stdout.write(
-      `Nothing uses ${retired.join(', ') || 'any other key'}: remove them from SECRET_STORE_MASTER_KEY on every instance.\n`,
-    );
+    out.write(`Nothing uses ${retired.join(', ')}: remove them from SECRET_STORE_MASTER_KEY on every instance.\n`);
     return;
   }
   writeKeyFile(config.masterKeyPath, [keyring.active]);
-  cliIo().stdout.write(
-    retired.length
-      ? `Retired ${retired.join(', ')}; the key file now holds ${keyring.active.id} only.\n`
-      : 'No old key to retire.\n',
-  );
+  out.write(`Retired ${retired.join(', ')}; the key file now holds ${keyring.active.id} only.\n`);
 }

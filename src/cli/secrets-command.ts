@@ -8,7 +8,7 @@ import { DEFAULT_BASE_URL, type Scope, type Secret, SecretStoreClient, SecretSto
 import { CliError } from './cli-error.js';
 import { cliIo } from './cli-io.js';
 import { parseDuration } from './durations.js';
-import { formatTable } from './keys-command.js';
+import { formatTable, terminalText } from './table.js';
 
 interface ConnectionOptions {
   url?: string;
@@ -103,7 +103,11 @@ function readStdin(): string {
 export function registerSecrets(program: Command): void {
   const secrets = program
     .command('secrets')
-    .description('Set, find, list and delete secrets on a running server (the Secret Store API over HTTP)');
+    .description('Set, find, list and delete secrets on a running server (the Secret Store API over HTTP)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ export STRIPE_API_KEY=sk_test_123\n  $ printf %s "$TOKEN" | npx secret-store secrets set oauth-token --scope user:usr_123 --payload-stdin --expires-in 7d\n  $ npx secret-store secrets list --scope user:usr_123\n  $ npx secret-store secrets find oauth-token --scope user:usr_123 --reveal\n  $ npx secret-store secrets delete oauth-token --scope user:usr_123\n',
+    );
 
   withConnection(secrets.command('set'))
     .description('Create a secret, or replace the one with the same name in the scope')
@@ -194,6 +198,9 @@ export function registerSecrets(program: Command): void {
       const scope = parseScope(options.scope);
       const deleted = await calling(() => client.secrets.deleteWhere({ name, scope }));
       if (options.json) cliIo().stdout.write(`${JSON.stringify(deleted, null, 2)}\n`);
-      else cliIo().stdout.write(`Deleted ${deleted.name} (${scopeText(deleted.scope)}, ${deleted.id}).\n`);
+      else
+        cliIo().stdout.write(
+          `${terminalText(`Deleted ${deleted.name} (${scopeText(deleted.scope)}, ${deleted.id}).`)}\n`,
+        );
     });
 }

@@ -21,6 +21,7 @@ interface ServeOptions {
   port?: string;
   dataDir?: string;
   emulator?: boolean;
+  allowHost?: string[];
   masterKeyFile?: string;
   databaseUrl?: string;
   migrate?: boolean;
@@ -43,6 +44,11 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'where the SQLite database and key file live (default ./data)')
     .option('--emulator', 'accept any sk_test_ key (loopback only; the default on loopback)')
     .option('--no-emulator', 'accept registered keys only')
+    .option(
+      '--allow-host <name>',
+      'in emulator mode, also answer requests for this host name (repeatable; env SECRET_STORE_ALLOW_HOST, comma-separated)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--master-key-file <file>', 'file holding the base64 master key (env SECRET_STORE_MASTER_KEY_FILE)')
     .option('--database-url <url>', 'postgres://... to use PostgreSQL instead of SQLite (env DATABASE_URL)')
     .option('--memory', 'keep everything in memory (SQLite, a throwaway master key); nothing is written to disk')
@@ -88,7 +94,8 @@ export function registerServe(program: Command): void {
         import('../logging/logger.js'),
         import('../server/start-server.js'),
       ]);
-      const logger = createLogger(config.logFormat);
+      const { stdout } = cliIo();
+      const logger = createLogger(config.logFormat, stdout === process.stdout ? undefined : stdout);
       // Handlers go in before anything is announced: a signal sent as soon as the startup line
       // appears must shut down cleanly, not hit Node's default action.
       let running: RunningServer | undefined;

@@ -10,29 +10,53 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 12111;
 export const DEFAULT_DATA_DIR = './data';
 
+// Each check carries the whole expectation as its message, so an error reads "expected ..." once
+// whichever check failed (see describeIssues).
 const booleanText = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], {
+    error: 'expected true or false (or 1/0, yes/no)',
+  })
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const integer = (min: number, max: number) => {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
+/** Host names, from a comma-separated variable or repeated flags; compared lower-cased, no final dot. */
+const hostNames = z
+  .union([z.string(), z.array(z.string())], { error: 'expected host names separated by commas' })
+  .transform((value) =>
+    (Array.isArray(value) ? value : [value])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim().toLowerCase().replace(/\.$/, ''))
+      .filter((v) => v !== ''),
+  )
+  .pipe(z.array(z.string().regex(/^[a-z0-9._-]+$/, { error: 'expected host names (letters, digits, dots, dashes)' })));
+
+const text = z.string().min(1, { error: 'expected a non-empty value' });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `expected ${values.join(' or ')}` });
 
 export const serverConfigSchema = z.object({
-  host: z.string().min(1).default(DEFAULT_HOST),
+  host: text.default(DEFAULT_HOST),
   port: integer(0, 65535).default(DEFAULT_PORT),
-  dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+  dataDir: text.default(DEFAULT_DATA_DIR),
   /** Unset means: on when listening on loopback only, off otherwise. */
   emulator: booleanText.optional(),
-  masterKey: z.string().min(1).optional(),
-  masterKeyFile: z.string().min(1).optional(),
+  /** In emulator mode, host names answered besides the loopback ones (see http/stages/check-host.ts). */
+  allowHost: hostNames.default([]),
+  masterKey: text.optional(),
+  masterKeyFile: text.optional(),
   sweepIntervalSeconds: integer(1, 86_400).default(60),
   /** How often a server checks whether a key rotation switched the active master key. */
   keyPollSeconds: integer(1, 3600).default(2),
   maxBodyBytes: integer(1024, 16 * 1024 * 1024).default(256 * 1024),
-  sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  sqliteSynchronous: oneOf(['FULL', 'NORMAL']).default('FULL'),
   /** postgres://... selects PostgreSQL; unset means SQLite in the data dir. */
   databaseUrl: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
     .optional(),
   /** Run pending migrations at start (the default) or refuse to start until `secret-store migrate` ran. */
   migrate: booleanText.default(true),
@@ -55,10 +79,10 @@ export const serverConfigSchema = z.object({
     })
     .default('auto'),
   /** Unset: JSON lines when stdout is not a terminal, plain lines when it is. */
-  logFormat: z.enum(['json', 'pretty']).optional(),
+  logFormat: oneOf(['json', 'pretty']).optional(),
   /** Serve /metrics (and the health checks) on this port; unset: no metrics listener. */
   metricsPort: integer(0, 65535).optional(),
-  metricsHost: z.string().min(1).default(DEFAULT_HOST),
+  metricsHost: text.default(DEFAULT_HOST),
   /** Stripe-style rate limits per account (off by default, for fast local testing). */
   rateLimit: booleanText.default(false),
   rateLimitTest: integer(1, 1_000_000).default(25),
@@ -109,6 +133,7 @@ export const ENVIRONMENT: Record<keyof ServerConfigInput, string> = {
   port: 'SECRET_STORE_PORT',
   dataDir: 'SECRET_STORE_DATA_DIR',
   emulator: 'SECRET_STORE_EMULATOR',
+  allowHost: 'SECRET_STORE_ALLOW_HOST',
   masterKey: 'SECRET_STORE_MASTER_KEY',
   masterKeyFile: 'SECRET_STORE_MASTER_KEY_FILE',
   sweepIntervalSeconds: 'SECRET_STORE_SWEEP_INTERVAL_SECONDS',
@@ -148,12 +173,50 @@ export function fromEnvironment(env: NodeJS.ProcessEnv): ServerConfigInput {
   return input as ServerConfigInput;
 }
 
-const describeIssues = (error: z.ZodError): string =>
+/**
+ * The options `serve` takes as flags (the others are set by environment variable only). Boolean
+ * options are named by the flag that changes their default.
+ */
+export const FLAGS: Partial<Record<keyof ServerConfigInput, string>> = {
+  host: '--host',
+  port: '--port',
+  dataDir: '--data-dir',
+  emulator: '--emulator/--no-emulator',
+  allowHost: '--allow-host',
+  masterKeyFile: '--master-key-file',
+  databaseUrl: '--database-url',
+  memory: '--memory',
+  fixtures: '--fixtures',
+  upstream: '--upstream',
+  migrate: '--no-migrate',
+  dbPoolSize: '--db-pool-size',
+  dbStatementTimeoutMs: '--db-statement-timeout-ms',
+  dbPreparedStatements: '--no-db-prepared-statements',
+  logFormat: '--log-format',
+  metricsPort: '--metrics-port',
+  metricsHost: '--metrics-host',
+  dashboard: '--no-dashboard',
+  rateLimit: '--rate-limit',
+  rateLimitTest: '--rate-limit-test',
+  rateLimitLive: '--rate-limit-live',
+};
+
+/** How a person changes an option: "--port or SECRET_STORE_PORT", or the variable alone. */
+export const settingName = (option: keyof ServerConfigInput): string => {
+  const flag = FLAGS[option];
+  return flag ? `${flag} or ${ENVIRONMENT[option]}` : ENVIRONMENT[option];
+};
+
+/** Values never repeated in a message: a URL may hold a password, a key is a key. */
+const UNSHOWN = new Set<string>(['databaseUrl', 'masterKey', 'upstream']);
+
+const describeIssues = (error: z.ZodError, input: Record<string, unknown>): string =>
   error.issues
     .map((issue) => {
-      const option = String(issue.path[0] ?? '');
-      const variable = ENVIRONMENT[option as keyof ServerConfigInput];
-      return `${option}${variable ? ` (--${kebab(option)} or ${variable})` : ''}: ${issue.message}`;
+      const option = String(issue.path[0] ?? '') as keyof ServerConfigInput;
+      const value = input[option];
+      const shown = UNSHOWN.has(option) || value === undefined ? '' : ` '${String(value)}'`;
+      return `invalid ${kebab(option)}${shown} (${settingName(option)}): ${issue.message}`;
     })
     .join('; ');
 
@@ -162,16 +225,18 @@ const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 export function resolveServerConfig(flags: ServerConfigInput, env: NodeJS.ProcessEnv): ServerConfig {
   const merged = { ...fromEnvironment(env), ...stripUndefined(flags) };
   const parsed = serverConfigSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, merged));
   const config = parsed.data;
   const loopback = isLoopbackHost(config.host);
   if (config.emulator === true && !loopback) {
     throw new ConfigError(
-      `emulator mode accepts any sk_test_ key, so it is only allowed on a loopback address; ${config.host} is not one. Register keys with 'secret-store keys create' instead.`,
+      `emulator mode accepts any sk_test_ key, so it is only allowed on a loopback address, and ${config.host} is not one: listen on 127.0.0.1 (${settingName('host')}), or turn emulator mode off (${settingName('emulator')}) and register keys with 'secret-store keys create'`,
     );
   }
   if (config.masterKey && config.masterKeyFile && !config.memory) {
-    throw new ConfigError('give the master key either as SECRET_STORE_MASTER_KEY or as --master-key-file, not both');
+    throw new ConfigError(
+      `the master key is given twice, as SECRET_STORE_MASTER_KEY and as a key file (${settingName('masterKeyFile')}): give one`,
+    );
   }
   const emulator = config.emulator ?? loopback;
   if (config.fixtures !== undefined && !emulator) {

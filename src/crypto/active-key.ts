@@ -16,8 +16,7 @@ export const ACTIVE_KEY = 'active_key_id';
 export class WrongMasterKeyError extends Error {
   constructor(activeId: string, available: readonly string[]) {
     super(
-      `the master key does not match this database: it was sealed with key ${activeId}, and the keyring holds ${available.join(', ')}. ` +
-        'Start with the right key (SECRET_STORE_MASTER_KEY or --master-key-file), or point --data-dir at a new database.',
+      `the master key does not match this database: it was sealed with key ${activeId}, and the keyring holds ${available.join(', ')}`,
     );
     this.name = 'WrongMasterKeyError';
   }

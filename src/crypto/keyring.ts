@@ -86,7 +86,7 @@ export interface LoadedKeys {
 
 /** Writes the key file atomically (temp file and rename), readable by its owner only. */
 export function writeKeyFile(path: string, keys: readonly MasterKey[]): void {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, formatKeyringText(keys), { mode: 0o600 });
   renameSync(temp, path);
@@ -98,7 +98,7 @@ export function loadKeys(source: KeyringSource): LoadedKeys {
     return { keys: parseKeyringText(readFileSync(source.path, 'utf8'), `the master key file ${source.path}`) };
   }
   if (!source.createIfMissing) throw new Error(`the master key file ${source.path} does not exist`);
-  mkdirSync(dirname(source.path), { recursive: true });
+  mkdirSync(dirname(source.path), { recursive: true, mode: 0o700 });
   const key = newMasterKey();
   try {
     // 'wx' fails if another process created the file in between; then use theirs.

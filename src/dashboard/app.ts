@@ -46,9 +46,14 @@ const ui = {
 interface Session {
   client: SecretStoreClient;
   key: string;
-  scope: Scope;
+  /** The scope the form last asked for; undefined while it names no valid scope (no user id). */
+  scope: Scope | undefined;
   account: string | undefined;
+  /** The secrets of that scope, once loaded: the table never shows another scope's. */
   secrets: Secret[];
+  loaded: boolean;
+  /** Counts loads, so that the answer to an older one never replaces a newer one's. */
+  generation: number;
 }
 
 let session: Session | undefined;
@@ -102,6 +107,12 @@ const scopeText = (scope: Scope) => (scope.type === 'user' ? `user ${scope.user}
 
 // ---- the secrets table ----
 
+/** On a narrow screen each row is a card, and the cells name themselves (see dashboard.css). */
+function labelled(label: string, cell: HTMLTableCellElement): HTMLTableCellElement {
+  cell.dataset.label = label;
+  return cell;
+}
+
 function renderRow(secret: Secret): HTMLTableRowElement {
   const row = make('tr');
   row.dataset.name = secret.name;
@@ -109,10 +120,10 @@ function renderRow(secret: Secret): HTMLTableRowElement {
   nameCell.append(make('span', secret.name, 'name'));
   row.append(
     nameCell,
-    make('td', scopeText(secret.scope)),
-    make('td', formatDate(secret.created)),
-    make('td', timeLeft(secret.expires_at)),
-    make('td', secret.id, 'id'),
+    labelled('Scope', make('td', scopeText(secret.scope))),
+    labelled('Created', make('td', formatDate(secret.created))),
+    labelled('Expires', make('td', timeLeft(secret.expires_at))),
+    labelled('ID', make('td', secret.id, 'id')),
   );
   const actions = make('td', undefined, 'actions');
   row.append(actions);
@@ -160,28 +171,47 @@ function renderRow(secret: Secret): HTMLTableRowElement {
 
 function renderTable(): void {
   if (!session) return;
+  const { scope, loaded, secrets } = session;
   const filter = ui.filter.value.trim().toLowerCase();
-  const shown = session.secrets.filter((s) => s.name.toLowerCase().includes(filter));
+  const shown = secrets.filter((s) => s.name.toLowerCase().includes(filter));
   ui.rows.replaceChildren(...shown.map(renderRow));
   ui.empty.hidden = shown.length > 0;
-  ui.empty.textContent = session.secrets.length === 0 ? 'No secrets in this scope.' : 'No secret matches the filter.';
-  ui.count.textContent = `${session.secrets.length} / ${MAX_PER_SCOPE}`;
-  ui.count.classList.toggle('full', session.secrets.length >= MAX_PER_SCOPE);
-  ui.scopeLabel.textContent = `in ${scopeText(session.scope)}${session.account ? ` of ${session.account}` : ''}`;
+  ui.empty.textContent = !scope
+    ? 'Enter a user id and press Show.'
+    : !loaded
+      ? 'This scope could not be shown.'
+      : secrets.length === 0
+        ? 'No secrets in this scope.'
+        : 'No secret matches the filter.';
+  ui.count.textContent = loaded ? `${secrets.length} / ${MAX_PER_SCOPE}` : `– / ${MAX_PER_SCOPE}`;
+  ui.count.classList.toggle('full', loaded && secrets.length >= MAX_PER_SCOPE);
+  ui.scopeLabel.textContent = scope ? `in ${scopeText(scope)}${session.account ? ` of ${session.account}` : ''}` : '';
 }
 
+/** Loads the session's scope into the table; on failure the table is left empty, never stale. */
 async function load(): Promise<void> {
-  if (!session) return;
   const current = session;
-  const secrets: Secret[] = [];
-  for await (const secret of current.client.secrets.listAll(
-    { scope: current.scope, limit: 100 },
-    { stripeAccount: current.account },
-  )) {
-    secrets.push(secret);
+  const scope = current?.scope;
+  if (!current || !scope) return;
+  const generation = ++current.generation;
+  const { account } = current;
+  const isLatest = () => session === current && current.generation === generation;
+  try {
+    const secrets: Secret[] = [];
+    for await (const secret of current.client.secrets.listAll({ scope, limit: 100 }, { stripeAccount: account })) {
+      secrets.push(secret);
+    }
+    if (!isLatest()) return;
+    current.secrets = secrets;
+    current.loaded = true;
+  } catch (error) {
+    if (!isLatest()) return;
+    current.secrets = [];
+    current.loaded = false;
+    throw error;
+  } finally {
+    if (isLatest()) renderTable();
   }
-  current.secrets = secrets;
-  renderTable();
 }
 
 async function remove(secret: Secret): Promise<void> {
@@ -214,15 +244,19 @@ ui.scopeType.addEventListener('change', () => {
 ui.scopeForm.addEventListener('submit', (event) => {
   event.preventDefault();
   if (!session) return;
-  const scope = readScope();
-  if (!scope) {
+  // The table follows the form at once: what was shown before is gone, whatever happens next.
+  session.scope = readScope();
+  session.account = ui.account.value.trim() || undefined;
+  session.secrets = [];
+  session.loaded = false;
+  session.generation++;
+  show(ui.notice, undefined);
+  renderTable();
+  if (!session.scope) {
     show(ui.error, 'Enter the user id (usr_...) whose scope you want to see.');
     return;
   }
-  session.scope = scope;
-  session.account = ui.account.value.trim() || undefined;
   show(ui.error, undefined);
-  show(ui.notice, undefined);
   load().catch((error: unknown) => show(ui.error, explain(error)));
 });
 
@@ -232,14 +266,16 @@ ui.createForm.addEventListener('submit', (event) => {
   event.preventDefault();
   if (!session) return;
   const current = session;
+  const scope = current.scope;
+  if (!scope) {
+    show(ui.error, 'Choose a scope first: enter a user id and press Show.');
+    return;
+  }
   const name = ui.newName.value;
   const expires = ui.newExpires.value ? Math.floor(new Date(ui.newExpires.value).getTime() / 1000) : undefined;
   const replacing = current.secrets.some((s) => s.name === name);
   current.client.secrets
-    .create(
-      { name, payload: ui.newPayload.value, scope: current.scope, expiresAt: expires },
-      { stripeAccount: current.account },
-    )
+    .create({ name, payload: ui.newPayload.value, scope, expiresAt: expires }, { stripeAccount: current.account })
     .then(async () => {
       ui.createForm.reset();
       show(ui.error, undefined);
@@ -258,7 +294,15 @@ async function signIn(key: string): Promise<void> {
   if (!KEY_PATTERN.test(key))
     throw new Error('An API key looks like sk_test_..., sk_live_..., rk_test_... or rk_live_....');
   const client = new SecretStoreClient({ apiKey: key, baseUrl: window.location.origin, maxRetries: 1 });
-  const candidate: Session = { client, key, scope: { type: 'account' }, account: undefined, secrets: [] };
+  const candidate: Session = {
+    client,
+    key,
+    scope: { type: 'account' },
+    account: undefined,
+    secrets: [],
+    loaded: false,
+    generation: 0,
+  };
   session = candidate;
   try {
     await load();

@@ -138,6 +138,14 @@ export const errors = {
       403,
     ),
   invalidApiVersion: (version: string) => uncoded('api_version_invalid', `Invalid Stripe API version: ${version}`),
+  // Emulator mode answers loopback host names only (DNS rebinding, see http/stages/check-host.ts).
+  hostNotAllowed: (host: string) =>
+    uncoded(
+      'host_not_allowed',
+      `This secret-store server runs in emulator mode and answers requests for loopback hosts only (localhost, 127.0.0.1, [::1]), not for '${host}'. To reach it under that name, start it with --allow-host ${host}.`,
+      undefined,
+      403,
+    ),
   // 403 makes stripe-node raise StripePermissionError.
   permissionDenied: (message: string, param?: string) => uncoded('secret_access_denied', message, param, 403),
 

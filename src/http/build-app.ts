@@ -33,6 +33,7 @@ import { RequestContext, type Stage } from './request-context.js';
 import { newRequestId } from './request-id.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
+import { allowsHost, checkHost } from './stages/check-host.js';
 import { execute, type WriteStores } from './stages/execute.js';
 import { idempotency } from './stages/idempotency.js';
 import { parseCommand } from './stages/parse-command.js';
@@ -65,6 +66,11 @@ export interface AppDeps {
   readonly testTools?: TestTools;
   /** Where requests for anything but the server's own paths go (`--upstream`); none by default. */
   readonly upstream?: Upstream;
+  /**
+   * Emulator mode: the host names answered besides the loopback ones (stages/check-host.ts).
+   * Undefined: every Host is answered (registered keys only, so there is nothing to rebind to).
+   */
+  readonly allowedHosts?: ReadonlySet<string>;
 }
 
 export interface App {
@@ -97,7 +103,9 @@ function bodyLeftUnread(req: IncomingMessage): boolean {
 
 export function buildApp(deps: AppDeps): App {
   const { logger } = deps;
+  const { allowedHosts } = deps;
   const stages: readonly Stage[] = [
+    ...(allowedHosts ? [checkHost(allowedHosts)] : []),
     route(ENDPOINTS),
     stripeHeaders,
     authenticate(deps.keys, deps.rateLimiter),
@@ -108,6 +116,7 @@ export function buildApp(deps: AppDeps): App {
     execute(deps),
   ];
   const testToolStages: readonly Stage[] | undefined = deps.testTools && [
+    ...(allowedHosts ? [checkHost(allowedHosts)] : []),
     routeTestTool(TEST_TOOL_ENDPOINTS),
     stripeHeaders,
     authenticate(deps.keys, deps.rateLimiter),
@@ -217,12 +226,18 @@ export function buildApp(deps: AppDeps): App {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url?.split('?', 1)[0] ?? '/';
     const method = req.method ?? 'GET';
-    if (deps.upstream && !isOwnPath(path, deps.dashboard !== undefined)) {
+    // A Host that emulator mode refuses gets its 403 from the API's path (stages/check-host.ts),
+    // whatever it asked for: the dashboard, a health check, a test tool or the upstream.
+    const refused = allowedHosts !== undefined && !allowsHost(allowedHosts, req);
+    if (!refused && deps.upstream && !isOwnPath(path, deps.dashboard !== undefined)) {
       forward(deps.upstream, req, res);
       return;
     }
-    if (deps.dashboard && isDashboardPath(path) && serveDashboardAsset(deps.dashboard, method, path, res)) return;
-    const work = method === 'GET' && HEALTH_PATHS.has(path) ? answerHealth(path, deps.health, res) : respond(req, res);
+    if (!refused && deps.dashboard && isDashboardPath(path) && serveDashboardAsset(deps.dashboard, method, path, res)) {
+      return;
+    }
+    const work =
+      !refused && method === 'GET' && HEALTH_PATHS.has(path) ? answerHealth(path, deps.health, res) : respond(req, res);
     work.catch((error: unknown) => {
       logger.error('could not answer a request', {
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),

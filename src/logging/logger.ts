@@ -105,7 +105,8 @@ export function prettyLogger(out: NodeJS.WritableStream = process.stdout): Logge
   };
 }
 
-export function createLogger(format: LogFormat | undefined): Logger {
-  const chosen = format ?? (process.stdout.isTTY ? 'pretty' : 'json');
-  return chosen === 'json' ? jsonLogger() : prettyLogger();
+/** A logger to stdout, or to `out` (a CLI run's own stream, see cli-io.ts). */
+export function createLogger(format: LogFormat | undefined, out?: NodeJS.WritableStream & { isTTY?: boolean }): Logger {
+  const chosen = format ?? ((out ?? process.stdout).isTTY ? 'pretty' : 'json');
+  return chosen === 'json' ? jsonLogger(out) : prettyLogger(out);
 }

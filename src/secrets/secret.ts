@@ -37,6 +37,20 @@ export interface SecretPage {
 
 /** Limits that are part of Stripe's published behaviour. */
 export const MAX_SECRETS_PER_SCOPE = 10;
-export const MAX_EXPIRY_SECONDS = 100 * 366 * 24 * 60 * 60; // "at most 100 years", leap days included
+export const MAX_EXPIRY_YEARS = 100;
+
+/**
+ * The latest `expires_at` allowed at `now` (unix seconds): Stripe's "can't be more than 100 years
+ * in the future" taken on the calendar, the same UTC date and time 100 years on. From February 29
+ * to a year without one, the bound is February 28: never more than 100 years.
+ */
+export function latestExpiry(now: number): number {
+  const date = new Date(now * 1000);
+  const year = date.getUTCFullYear() + MAX_EXPIRY_YEARS;
+  const month = date.getUTCMonth();
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = Math.min(date.getUTCDate(), lastDay);
+  return Date.UTC(year, month, day, date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()) / 1000;
+}
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 10;

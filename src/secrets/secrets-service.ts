@@ -8,14 +8,7 @@ import { CorruptEnvelopeError, type PayloadCipher } from '../crypto/payload-ciph
 import { errors } from '../errors/api-error.js';
 import type { ScopeKey, SecretKey, SecretRow, SecretStore, StoredSecret } from '../store/secret-store.js';
 import type { OwnedClock } from './platform-clocks.js';
-import {
-  MAX_EXPIRY_SECONDS,
-  MAX_SECRETS_PER_SCOPE,
-  type Owner,
-  type Scope,
-  type Secret,
-  type SecretPage,
-} from './secret.js';
+import { latestExpiry, MAX_SECRETS_PER_SCOPE, type Owner, type Scope, type Secret, type SecretPage } from './secret.js';
 
 export interface SecretsServiceDeps {
   readonly store: SecretStore;
@@ -115,7 +108,7 @@ export class SecretsService {
     const now = this.nowSeconds(owner);
     if (input.expiresAt !== undefined) {
       if (input.expiresAt <= now) throw errors.expiresAtInPast();
-      if (input.expiresAt > now + MAX_EXPIRY_SECONDS) throw errors.expiresAtTooFar();
+      if (input.expiresAt > latestExpiry(now)) throw errors.expiresAtTooFar();
     }
     const key = secretKey(owner, input.scope, input.name);
     const row: StoredSecret = Object.assign(key, {

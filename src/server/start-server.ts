@@ -4,7 +4,8 @@ import { type Composition, composeServer } from '../app/compose.js';
 import { readFixtureFile, resolveFixtures } from '../app/fixtures.js';
 import { keyringSource } from '../app/keyring-source.js';
 import { openKeyring, openStore } from '../app/open-store.js';
-import { ConfigError, type ServerConfig } from '../config/server-config.js';
+import { reasonOf, StartupError } from '../app/startup-error.js';
+import { ConfigError, type ServerConfig, settingName } from '../config/server-config.js';
 import type { Logger } from '../logging/logger.js';
 import { createApiServer } from './api-listener.js';
 import { type BackgroundJobs, startBackgroundJobs } from './background-jobs.js';
@@ -39,7 +40,7 @@ export async function startServer(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningServer> {
-  const engine = await openStore(config);
+  const engine = await openStore(config, { exclusive: true, logger });
   if (engine.notice) logger.info(engine.notice);
   const opened: Server[] = [];
   const closers: Array<() => void> = [];
@@ -49,13 +50,13 @@ export async function startServer(
     closers.push(() => composition.upstream?.close());
     await loadFixtures(config, options, composition);
     const server = createApiServer(config, composition.app.handle);
-    const url = await listenOn(server, config.port, config.host);
+    const url = await listenOrExplain(server, config.port, config.host, 'api');
     opened.push(server);
     let metricsServer: Server | undefined;
     let metricsUrl: string | undefined;
     if (config.metricsPort !== undefined) {
       metricsServer = createMetricsServer(composition.metrics, composition.health, logger);
-      metricsUrl = await listenOn(metricsServer, config.metricsPort, config.metricsHost);
+      metricsUrl = await listenOrExplain(metricsServer, config.metricsPort, config.metricsHost, 'metrics');
       opened.push(metricsServer);
     }
     const jobs = startBackgroundJobs({
@@ -112,4 +113,28 @@ async function loadFixtures(config: ServerConfig, options: StartOptions, composi
   const fixtures = [];
   for (const { source, entries } of given) fixtures.push(...(await resolveFixtures(entries, source, keys)));
   await testTools.loadFixtures(fixtures);
+}
+
+/** Listens, or says which address could not be had and which setting changes it. */
+async function listenOrExplain(
+  server: Server,
+  port: number,
+  host: string,
+  listener: 'api' | 'metrics',
+): Promise<string> {
+  try {
+    return await listenOn(server, port, host);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const setting =
+      code === 'EADDRINUSE' || code === 'EACCES'
+        ? `choose another port with ${settingName(listener === 'api' ? 'port' : 'metricsPort')}`
+        : `choose another address with ${settingName(listener === 'api' ? 'host' : 'metricsHost')}`;
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const what = listener === 'api' ? 'listen' : 'serve metrics';
+    const privileged = code === 'EACCES' && port < 1024 ? ' (ports below 1024 need privileges)' : '';
+    throw new StartupError(`cannot ${what} on ${address}: ${reasonOf(error)}${privileged}; ${setting}`, {
+      cause: error,
+    });
+  }
 }

@@ -19,6 +19,8 @@ export type RevokeOutcome = 'revoked' | 'already_revoked' | 'missing';
 
 export interface ApiKeyStore {
   insert(record: ApiKeyRecord): Promise<void>;
+  /** Inserts a key (a restored one) unless one with its id or hash exists; answers whether it did. */
+  insertIfAbsent(record: ApiKeyRecord): Promise<boolean>;
   findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
   list(): Promise<ApiKeyRecord[]>;
   revoke(id: string, now: number): Promise<RevokeOutcome>;
@@ -46,6 +48,17 @@ const toRecord = (row: Selectable<ApiKeysTable>): ApiKeyRecord => ({
   revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
 });
 
+const toRow = (r: ApiKeyRecord) => ({
+  id: r.id,
+  key_hash: r.keyHash,
+  display: r.display,
+  livemode: r.livemode ? 1 : 0,
+  platform: r.platform,
+  user_id: r.userId,
+  created: r.created,
+  revoked_at: r.revokedAt,
+});
+
 export class SqlApiKeyStore implements ApiKeyStore {
   /** Every authenticated request looks its key up, so the query is prepared once. */
   private readonly byHash: PreparedQuery<{ keyHash: string }, Selectable<ApiKeysTable>>;
@@ -62,19 +75,16 @@ export class SqlApiKeyStore implements ApiKeyStore {
   }
 
   async insert(r: ApiKeyRecord): Promise<void> {
-    await this.db
+    await this.db.insertInto('api_keys').values(toRow(r)).execute();
+  }
+
+  async insertIfAbsent(r: ApiKeyRecord): Promise<boolean> {
+    const result = await this.db
       .insertInto('api_keys')
-      .values({
-        id: r.id,
-        key_hash: r.keyHash,
-        display: r.display,
-        livemode: r.livemode ? 1 : 0,
-        platform: r.platform,
-        user_id: r.userId,
-        created: r.created,
-        revoked_at: r.revokedAt,
-      })
-      .execute();
+      .values(toRow(r))
+      .onConflict((c) => c.doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   async findByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {

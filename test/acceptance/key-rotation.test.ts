@@ -122,7 +122,7 @@ describe('master key rotation', () => {
       expect(server.output()).toContain(`now sealing with master key ${newKey}`);
 
       // The old key can be retired; the server, restarted on the retired key file, still reads all.
-      const retired = await runCli(['rotate-key', '--retire', '--data-dir', dataDir]);
+      const retired = await runCli(['rotate-key', '--retire', '--yes', '--data-dir', dataDir]);
       expect(retired.code, retired.stderr).toBe(0);
       expect(keyIdsInFile(dataDir)).toHaveLength(1);
       await server.stop();

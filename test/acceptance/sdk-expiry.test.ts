@@ -6,8 +6,9 @@
  */
 import type Stripe from 'stripe';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { emulatedPlatformOf } from '../../src/keys/api-keys.js';
 import { noSuchSecret } from '../support/api-assertions.js';
-import { serverForFile } from '../support/in-process-server.js';
+import { type InProcessHandle, serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
 import { expectStripeError, freshKey, ResponseAudit, type Secret } from '../support/sdk.js';
 
@@ -20,9 +21,13 @@ afterEach(() => {
 const ACCOUNT = { type: 'account' } as const;
 const client = (label: string): Stripe => audit.client(server, freshKey(label));
 const HUNDRED_YEARS = 100 * 365 * 24 * 60 * 60;
-/** The server's "at most 100 years ahead", leap days included. */
-const MAX_AHEAD = 100 * 366 * 24 * 60 * 60;
 const now = () => server.clock.now();
+/** The same UTC date and time 100 calendar years after `seconds`. */
+const hundredYearsAfter = (seconds: number) => {
+  const date = new Date(seconds * 1000);
+  date.setUTCFullYear(date.getUTCFullYear() + 100);
+  return date.getTime() / 1000;
+};
 
 describe('expires_at bounds', () => {
   it('refuses a time in the past, and the current second', async () => {
@@ -43,7 +48,12 @@ describe('expires_at bounds', () => {
 
   it('refuses a time more than 100 years ahead', async () => {
     const stripe = client('far');
-    for (const expiresAt of [now() + MAX_AHEAD + 1, now() + 101 * 366 * 24 * 3600, now() + 200 * 365 * 24 * 3600]) {
+    for (const expiresAt of [
+      hundredYearsAfter(now()) + 1,
+      now() + 100 * 366 * 24 * 3600,
+      now() + 101 * 366 * 24 * 3600,
+      now() + 200 * 365 * 24 * 3600,
+    ]) {
       const err = await expectStripeError(
         stripe.apps.secrets.create({ name: 'f', payload: 'p', scope: ACCOUNT, expires_at: expiresAt }),
         { type: 'StripeInvalidRequestError', statusCode: 400, code: undefined, param: 'expires_at' },
@@ -70,9 +80,9 @@ describe('expires_at bounds', () => {
       name: 'edge',
       payload: 'p',
       scope: ACCOUNT,
-      expires_at: now() + MAX_AHEAD,
+      expires_at: hundredYearsAfter(now()),
     });
-    expect(edge.expires_at).toBe(now() + MAX_AHEAD);
+    expect(edge.expires_at).toBe(hundredYearsAfter(now()));
   });
 });
 
@@ -194,5 +204,74 @@ describe('a secret past its expires_at', () => {
     expect(found.id).toBe(before.replacement?.id);
     expect(found.payload).toBe('permanent now');
     expect(found.expires_at).toBeNull();
+  });
+});
+
+describe('the expiry sweep', () => {
+  it('removes expired secrets from the database for good, and only those', async () => {
+    const key = freshKey('exp_sweep');
+    const mine = audit.client(server, key);
+    const expiresAt = now() + 5;
+    for (const user of ['usr_1', 'usr_2', 'usr_3']) {
+      await mine.apps.secrets.create({
+        name: 'brief',
+        payload: 'p',
+        scope: { type: 'user', user },
+        expires_at: expiresAt,
+      });
+    }
+    await mine.apps.secrets.create({ name: 'lasting', payload: 'p', scope: ACCOUNT });
+    const stored = async () =>
+      (
+        await server.stores.engine.db
+          .selectFrom('secrets')
+          .select('name')
+          .where('platform', '=', emulatedPlatformOf(key))
+          .execute()
+      ).map((r) => r.name);
+    await server.sweep();
+    expect(await stored()).toHaveLength(4);
+    server.clock.advance(expiresAt - now());
+    await server.sweep();
+    expect(await stored()).toEqual(['lasting']);
+    expect(server.output()).toMatch(/expiry sweep removed \d+ expired secret/);
+  });
+});
+
+describe('the 100-year bound on the calendar', () => {
+  const calendar = serverForFile();
+
+  /** Moves the server's clock forward to `at` (unix seconds), in steps a clock accepts. */
+  function moveTo(target: InProcessHandle, at: number): void {
+    const STEP = 50 * 365 * 86_400;
+    while (target.clock.now() < at) target.clock.advance(Math.min(STEP, at - target.clock.now()));
+  }
+
+  it('bounds at exactly 100 calendar years, to the second, and at February 28 from a February 29', async () => {
+    const stripe = calendar.stripe(freshKey('calendar'));
+    const cases = [
+      // 2031-05-17T08:09:10Z: 2131-05-17T08:09:10Z is the last second allowed.
+      { at: Date.UTC(2031, 4, 17, 8, 9, 10) / 1000, last: Date.UTC(2131, 4, 17, 8, 9, 10) / 1000 },
+      // 2096-02-29T12:00:00Z: 2196 is a leap year too.
+      { at: Date.UTC(2096, 1, 29, 12) / 1000, last: Date.UTC(2196, 1, 29, 12) / 1000 },
+      // 2400-02-29T23:59:59Z: 2500 has no February 29, and March 1 would be more than 100 years.
+      { at: Date.UTC(2400, 1, 29, 23, 59, 59) / 1000, last: Date.UTC(2500, 1, 28, 23, 59, 59) / 1000 },
+    ];
+    // A clock only moves forward: this server is the test's own, and the cases are in time order.
+    for (const [i, { at, last }] of cases.entries()) {
+      moveTo(calendar, at);
+      const ok = await stripe.apps.secrets.create({ name: `c${i}`, payload: 'p', scope: ACCOUNT, expires_at: last });
+      expect(ok.expires_at).toBe(last);
+      await expectStripeError(
+        stripe.apps.secrets.create({ name: `c${i}`, payload: 'p', scope: ACCOUNT, expires_at: last + 1 }),
+        {
+          type: 'StripeInvalidRequestError',
+          statusCode: 400,
+          code: undefined,
+          param: 'expires_at',
+        },
+      );
+      await stripe.apps.secrets.deleteWhere({ name: `c${i}`, scope: ACCOUNT });
+    }
   });
 });

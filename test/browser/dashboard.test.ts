@@ -2,13 +2,11 @@
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core (CI installs it).
  * Set SCREENSHOT_PATH to also save a screenshot of the main page (the README's comes from here).
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, haveChromium, launchChromium } from '../support/chromium.js';
 import { raw, removeDir, type ServerHandle, startServer } from '../support/server-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium)
   process.stdout.write(`\nDashboard browser tests SKIPPED: no ${CHROMIUM} (apt-get install chromium)\n`);
 
@@ -20,18 +18,7 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     page = await context.newPage();

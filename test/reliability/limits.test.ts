@@ -52,7 +52,7 @@ describe('request limits', () => {
 
 describe('slow clients', () => {
   it('closes a connection whose headers never finish, with a 408 JSON error', async () => {
-    const text = await slowClient(server.port, 'GET /v1/apps/secrets HTTP/1.1\r\nHost: x\r\n');
+    const text = await slowClient(server.port, 'GET /v1/apps/secrets HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const reply = parseReply(Buffer.from(text));
     expect(reply.status).toBe(408);
     expect(JSON.parse(reply.body)).toEqual({
@@ -66,7 +66,7 @@ describe('slow clients', () => {
   it('closes a connection whose body never finishes, storing nothing', async () => {
     const text = await slowClient(
       server.port,
-      'POST /v1/apps/secrets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test_slow\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nname=slow',
+      'POST /v1/apps/secrets HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_slow\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nname=slow',
     );
     if (text) expect(parseReply(Buffer.from(text)).status).toBe(408);
     const stored = await server.stripe('sk_test_slow').apps.secrets.list({ scope: { type: 'account' } });
@@ -75,7 +75,7 @@ describe('slow clients', () => {
 
   it('closes idle kept-alive connections', async () => {
     // One request, then the connection sits idle until the server closes it.
-    const text = await slowClient(server.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    const text = await slowClient(server.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     expect(parseReply(Buffer.from(text)).status).toBe(200);
   });
 
@@ -87,7 +87,7 @@ describe('slow clients', () => {
       const s = connect(handle.port, '127.0.0.1');
       s.on('error', () => {});
       s.on('close', () => closed.push(s));
-      s.write('GET /v1/apps/secrets HTTP/1.1\r\nHost: x\r\n');
+      s.write('GET /v1/apps/secrets HTTP/1.1\r\nHost: 127.0.0.1\r\n');
       return s;
     });
     try {

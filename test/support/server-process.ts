@@ -129,8 +129,28 @@ export interface CliResult {
 }
 
 /** Runs `node dist/main.js ...args`, as `npx secret-store ...args` does, optionally feeding stdin. */
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+  return runCommand(process.execPath, [CLI, ...args], { env, input });
+}
+
+export interface CommandOptions {
+  /** Added to the process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly input?: string;
+  /** Run as this user and group (the suite runs as root on CI). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** Runs a program to its end and answers its exit code and what it wrote. */
+export async function runCommand(
+  command: string,
+  args: readonly string[],
+  options: CommandOptions = {},
+): Promise<CliResult> {
+  const { env, input, ...spawnOptions } = options;
+  const child = spawn(command, args, { ...spawnOptions, env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -142,6 +162,22 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {
   child.stdin.end(input ?? '');
   const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)));
   return { code, stdout, stderr };
+}
+
+/**
+ * Temporary directories for a test file, removed after it: call at the top of the file, then
+ * `newDir()` wherever a test needs one.
+ */
+export function useTempDirs(): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) removeDir(dir);
+  });
+  return () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 /** The CLI flags that point a command at a server's database (its data dir, or its PostgreSQL). */

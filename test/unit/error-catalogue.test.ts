@@ -28,6 +28,7 @@ const EVERY_ERROR: { readonly [K in keyof typeof errors]: () => ApiError } = {
   malformedAuthorization: () => errors.malformedAuthorization('Token ****'),
   inaccessibleAccount: () => errors.inaccessibleAccount('sk_test_****1234', 'bogus'),
   invalidApiVersion: () => errors.invalidApiVersion('2099-01-01'),
+  hostNotAllowed: () => errors.hostNotAllowed('evil.example'),
   permissionDenied: () => errors.permissionDenied('no', 'scope[user]'),
   bodyTooLarge: () => errors.bodyTooLarge(1024),
   unsupportedContentType: () => errors.unsupportedContentType('text/plain'),
