@@ -1,13 +1,18 @@
 import { defineConfig } from 'vitest/config';
-import { findPostgres } from './test/support/find-postgres.js';
+import { findPooler, findPostgres } from './test/support/find-postgres.js';
 
 const postgres = await findPostgres(process.env);
-process.stdout.write(`\n${postgres.reason}\n\n`);
+const pooler = postgres.url ? await findPooler(process.env) : { reason: 'PgBouncer suites SKIPPED: no PostgreSQL' };
+process.stdout.write(`\n${postgres.reason}\n${pooler.reason}\n\n`);
 
 const shared = {
   pool: 'forks' as const,
-  testTimeout: 30_000,
-  hookTimeout: 30_000,
+  // Builds dist/ when the sources are newer, for the suites that spawn dist/main.js.
+  globalSetup: ['./test/support/build-dist.ts'],
+  // Generous: a timeout is no test of speed here, and the CI machine is shared and loaded (a server
+  // start with migrations has been seen to take over 30 s at a load average of 15).
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
   env: postgres.url ? { SECRET_STORE_TEST_DATABASE_URL: postgres.url } : {},
 };
 
@@ -27,7 +32,7 @@ const ON_BOTH_ENGINES = [
 
 export default defineConfig({
   test: {
-    // Acceptance tests start real server processes; two cores run two files at a time well.
+    // Two cores run two files at a time well.
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-line-reporter.ts'],
     projects: [
@@ -45,8 +50,22 @@ export default defineConfig({
               test: {
                 ...shared,
                 name: 'postgres',
-                include: [...ON_BOTH_ENGINES, 'test/postgres/**/*.test.ts'],
+                // The fuzz suite once on PostgreSQL too (not through the pooler: it is about the API).
+                include: [...ON_BOTH_ENGINES, 'test/reliability/fuzz-http.test.ts', 'test/postgres/**/*.test.ts'],
                 env: { ...shared.env, SECRET_STORE_TEST_ENGINE: 'postgres' },
+              },
+            },
+          ]
+        : []),
+      // The same acceptance suites once more, every server behind PgBouncer in transaction mode.
+      ...(pooler.url
+        ? [
+            {
+              test: {
+                ...shared,
+                name: 'pgbouncer',
+                include: ON_BOTH_ENGINES,
+                env: { ...shared.env, SECRET_STORE_TEST_ENGINE: 'postgres', SECRET_STORE_TEST_POOLER_URL: pooler.url },
               },
             },
           ]

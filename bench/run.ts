@@ -15,8 +15,10 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
-import { openPostgres, openSqlite, type StoreEngine } from '../src/store/engine.js';
+import type { StoreEngine } from '../src/store/engine.js';
 import { migrateToLatest } from '../src/store/migrations.js';
+import { openPostgres } from '../src/store/postgres/open-postgres.js';
+import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
 import { findPostgres } from '../test/support/find-postgres.js';
 import { benchKey, seed, slot } from './seed.js';
 
@@ -578,7 +580,13 @@ try {
       {
         label: 'postgres',
         open: () =>
-          openPostgres({ url: url.toString(), poolSize: 10, statementTimeoutMs: 30_000, connectTimeoutMs: 5000 }),
+          openPostgres({
+            url: url.toString(),
+            poolSize: 10,
+            statementTimeoutMs: 30_000,
+            queryTimeoutMs: 35_000,
+            connectTimeoutMs: 5000,
+          }),
         serverArgs: ['--data-dir', join(tmp, 'pg'), '--database-url', url.toString()],
         size: async () =>
           Number(

@@ -45,11 +45,19 @@ export function composeStores(engine: StoreEngine): Stores {
     engine,
     secrets: new SqlSecretStore(engine),
     idempotency: new SqlIdempotencyStore(engine),
-    apiKeys: new SqlApiKeyStore(engine.db),
+    apiKeys: new SqlApiKeyStore(engine),
     meta: new MetaStore(engine.db),
     audit: new SqlAuditLog(engine),
   };
 }
+
+/** The unit of work of a write request: the stores it writes, bound to its one transaction. */
+export const composeUnitOfWork = (stores: Stores): UnitOfWork<WriteStores> =>
+  new UnitOfWork<WriteStores>(stores.engine, (trx) => ({
+    secrets: stores.secrets.within(trx),
+    idempotency: stores.idempotency.within(trx),
+    audit: stores.audit.within(trx),
+  }));
 
 /** Everything a running server is made of, short of its listeners and timers. */
 export interface Composition {
@@ -91,11 +99,7 @@ export function composeServer(config: ServerConfig, options: ComposeOptions): Co
     newId: createIdGenerator(clock),
   });
   const guard = new IdempotencyGuard(cipher, clocks.at);
-  const unitOfWork = new UnitOfWork<WriteStores>(engine, (trx) => ({
-    secrets: stores.secrets.within(trx),
-    idempotency: stores.idempotency.within(trx),
-    audit: stores.audit.within(trx),
-  }));
+  const unitOfWork = composeUnitOfWork(stores);
   const metrics = new Metrics(() => stores.secrets.countByMode(), {
     processMetrics: config.metricsPort !== undefined,
   });

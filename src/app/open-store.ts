@@ -10,11 +10,13 @@ import { adoptActiveKey, WrongMasterKeyError } from '../crypto/active-key.js';
 import { Keyring, type LoadedKeys, loadKeys, newMasterKey } from '../crypto/keyring.js';
 import type { MasterKey } from '../crypto/payload-cipher.js';
 import type { Logger } from '../logging/logger.js';
-import { redactDatabaseUrl } from '../store/database-url.js';
-import { IN_MEMORY, openPostgres, openSqlite, type StoreEngine } from '../store/engine.js';
+import type { StoreEngine } from '../store/engine.js';
 import { MetaStore } from '../store/meta-store.js';
 import { migrateToLatest, migrationsCurrent } from '../store/migrations.js';
-import { DataDirInUseError, type DataDirLock, lockDataDir, prepareSqliteFiles } from '../store/sqlite-files.js';
+import { redactDatabaseUrl } from '../store/postgres/database-url.js';
+import { openPostgres } from '../store/postgres/open-postgres.js';
+import { IN_MEMORY, openSqlite } from '../store/sqlite/open-sqlite.js';
+import { DataDirInUseError, type DataDirLock, lockDataDir, prepareSqliteFiles } from '../store/sqlite/sqlite-files.js';
 import { keyringSource } from './keyring-source.js';
 import { reasonOf, StartupError } from './startup-error.js';
 
@@ -25,6 +27,7 @@ export type StoreConfig = Pick<
   | 'databaseUrl'
   | 'dbPoolSize'
   | 'dbStatementTimeoutMs'
+  | 'dbQueryTimeoutMs'
   | 'dbConnectTimeoutMs'
   | 'dbPreparedStatements'
   | 'migrate'
@@ -55,6 +58,7 @@ export async function openEngine(
         url,
         poolSize: config.dbPoolSize,
         statementTimeoutMs: config.dbStatementTimeoutMs,
+        queryTimeoutMs: config.dbQueryTimeoutMs,
         connectTimeoutMs: config.dbConnectTimeoutMs,
         preparedStatements: config.dbPreparedStatements,
       }),

@@ -132,13 +132,15 @@ const AUDIT_APPEND_COLUMNS: readonly AppendColumn[] = AUDIT_COLUMNS.map((name) =
 const rowValues = (row: AuditRow) => AUDIT_COLUMNS.map((column) => row[column]);
 
 /** One row's insert, bound as the row's values in AUDIT_COLUMNS order. */
-function preparedInsert(db: Db): PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never> {
-  return prepare<ReadonlyArray<AuditRow[keyof AuditRow]>, never>((s) => {
+function preparedInsert(
+  engine: Pick<StoreEngine, 'db' | 'runPrepared'>,
+): PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never> {
+  return prepare<ReadonlyArray<AuditRow[keyof AuditRow]>, never>(engine, (s) => {
     const row: Record<string, unknown> = {};
     AUDIT_COLUMNS.forEach((column, c) => {
       row[column] = s[c];
     });
-    return db.insertInto('audit_log').values(row as AuditRow);
+    return engine.db.insertInto('audit_log').values(row as AuditRow);
   });
 }
 
@@ -156,9 +158,9 @@ export class SqlAuditLog implements AuditLog {
   private readonly appendRows: AppendRows | undefined;
   private readonly insert: PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never>;
 
-  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction' | 'appender'>) {
-    this.appendRows = engine.appender?.('audit_log', AUDIT_APPEND_COLUMNS);
-    this.insert = preparedInsert(engine.db);
+  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction' | 'runPrepared' | 'capabilities'>) {
+    this.appendRows = engine.capabilities.bulkAppender?.('audit_log', AUDIT_APPEND_COLUMNS);
+    this.insert = preparedInsert(engine);
   }
 
   /** An appender for the unit of work whose transaction is `trx`. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveServerConfig, type ServerConfig } from '../config/server-config.js';
+import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../config/server-config.js';
 import type { LogFormat } from '../logging/logger.js';
 import type { RunningServer } from '../server/start-server.js';
 import { cliIo } from './cli-io.js';
@@ -27,7 +27,9 @@ interface ServeOptions {
   migrate?: boolean;
   dbPoolSize?: string;
   dbStatementTimeoutMs?: string;
-  dbPreparedStatements?: boolean;
+  dbQueryTimeoutMs?: string;
+  dbConnectTimeoutMs?: string;
+  dbPreparedStatements?: boolean | string;
   memory?: boolean;
   fixtures?: string;
   upstream?: string;
@@ -54,8 +56,17 @@ export function registerServe(program: Command): void {
     .option('--upstream <url>', 'forward every request this server does not answer itself to this URL')
     .option('--no-migrate', 'do not run migrations at start; refuse to start if the schema is behind')
     .option('--db-pool-size <n>', 'PostgreSQL connections per instance (default 10)')
-    .option('--db-statement-timeout-ms <ms>', 'PostgreSQL statement timeout (default 5000)')
-    .option('--no-db-prepared-statements', 'no named prepared statements (for PgBouncer before 1.21)')
+    .option('--db-statement-timeout-ms <ms>', 'PostgreSQL cancels a statement running longer (default 5000)')
+    .option(
+      '--db-query-timeout-ms <ms>',
+      'give up on a statement PostgreSQL leaves unanswered this long (default 6000)',
+    )
+    .option('--db-connect-timeout-ms <ms>', 'wait this long at most for a PostgreSQL connection (default 3000)')
+    .option(
+      '--db-prepared-statements <mode>',
+      'PostgreSQL named prepared statements: auto (off through a pooler), on or off (default auto)',
+    )
+    .option('--no-db-prepared-statements', 'the same as --db-prepared-statements off')
     .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (default: off)')
     .option('--metrics-host <host>', 'address of the metrics listener (default 127.0.0.1)')
@@ -74,7 +85,8 @@ export function registerServe(program: Command): void {
           ...options,
           migrate: options.migrate === false ? false : undefined,
           dashboard: options.dashboard === false ? false : undefined,
-          dbPreparedStatements: options.dbPreparedStatements === false ? false : undefined,
+          // Checked with the rest of the configuration: a word other than auto, on or off is refused there.
+          dbPreparedStatements: options.dbPreparedStatements as ServerConfigInput['dbPreparedStatements'],
         },
         cliIo().env,
       );

@@ -61,10 +61,23 @@ export const serverConfigSchema = z.object({
   /** Run pending migrations at start (the default) or refuse to start until `secret-store migrate` ran. */
   migrate: booleanText.default(true),
   dbPoolSize: integer(1, 1000).default(10),
+  /** PostgreSQL cancels a statement running longer (server side). */
   dbStatementTimeoutMs: integer(100, 600_000).default(5000),
+  /** The client gives up on a statement unanswered this long (a frozen or unreachable server). */
+  dbQueryTimeoutMs: integer(100, 600_000).default(6000),
+  /** A request waits this long for a pooled connection, or a new one to open. */
   dbConnectTimeoutMs: integer(100, 600_000).default(3000),
-  /** Hot selects as named prepared statements; off behind a transaction-pooling PgBouncer < 1.21. */
-  dbPreparedStatements: booleanText.default(true),
+  /**
+   * Prepared queries as named prepared statements: auto (on a direct connection, off through a
+   * pooler), on, or off (true and false are read as on and off).
+   */
+  dbPreparedStatements: z
+    .union([z.boolean(), z.enum(['auto', 'on', 'off', 'true', 'false', '1', '0', 'yes', 'no'])])
+    .transform((v): 'auto' | 'on' | 'off' => {
+      if (v === 'auto' || v === 'on' || v === 'off') return v;
+      return v === true || v === 'true' || v === '1' || v === 'yes' ? 'on' : 'off';
+    })
+    .default('auto'),
   /** Unset: JSON lines when stdout is not a terminal, plain lines when it is. */
   logFormat: oneOf(['json', 'pretty']).optional(),
   /** Serve /metrics (and the health checks) on this port; unset: no metrics listener. */
@@ -131,6 +144,7 @@ export const ENVIRONMENT: Record<keyof ServerConfigInput, string> = {
   migrate: 'SECRET_STORE_MIGRATE',
   dbPoolSize: 'SECRET_STORE_DB_POOL_SIZE',
   dbStatementTimeoutMs: 'SECRET_STORE_DB_STATEMENT_TIMEOUT_MS',
+  dbQueryTimeoutMs: 'SECRET_STORE_DB_QUERY_TIMEOUT_MS',
   dbConnectTimeoutMs: 'SECRET_STORE_DB_CONNECT_TIMEOUT_MS',
   dbPreparedStatements: 'SECRET_STORE_DB_PREPARED_STATEMENTS',
   logFormat: 'SECRET_STORE_LOG_FORMAT',

@@ -12,6 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import { newRequestRecord, type RequestRecord } from '../logging/request-record.js';
 import type { OwnedClock } from '../secrets/platform-clocks.js';
 import type { SecretsService } from '../secrets/secrets-service.js';
+import { StoreUnavailableError } from '../store/store-errors.js';
 import type { UnitOfWork } from '../store/unit-of-work.js';
 import { DEFAULT_API_VERSION } from './api-version.js';
 import { type DashboardAssets, isDashboardPath, serveDashboardAsset } from './dashboard.js';
@@ -133,20 +134,24 @@ export function buildApp(deps: AppDeps): App {
 
   /**
    * A refused audited request (403, a reused idempotency key, a failed unit of work) is recorded
-   * too, on a best-effort basis: it changed nothing and revealed nothing.
+   * too, on a best-effort basis: it changed nothing and revealed nothing. When it was refused
+   * because the database could not serve it, the answer does not wait for the row: that wait would
+   * be on the same database, and a request's wait on it is bounded (README, "PostgreSQL and several
+   * instances").
    */
-  async function recordRefusal(context: RequestContext): Promise<void> {
+  async function recordRefusal(context: RequestContext, thrown: unknown): Promise<void> {
     if (context.audited || context.record.target === undefined || !context.isAudited) return;
-    try {
-      const { platform, livemode } = context.record;
-      const owner = platform === undefined ? undefined : { platform, livemode: livemode ?? false };
-      await deps.audit.record(auditEntryOf(context.record, Math.floor(deps.clock(owner) / 1000)));
-    } catch (error) {
-      logger.error('could not write the audit log', {
-        request_id: context.record.requestId,
-        error: error instanceof Error ? error.message : String(error),
+    const { platform, livemode } = context.record;
+    const owner = platform === undefined ? undefined : { platform, livemode: livemode ?? false };
+    const recorded = deps.audit
+      .record(auditEntryOf(context.record, Math.floor(deps.clock(owner) / 1000)))
+      .catch((error: unknown) => {
+        logger.error('could not write the audit log', {
+          request_id: context.record.requestId,
+          error: error instanceof Error ? error.message : String(error),
+        });
       });
-    }
+    if (!(thrown instanceof StoreUnavailableError)) await recorded;
   }
 
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -182,7 +187,7 @@ export function buildApp(deps: AppDeps): App {
       record.status = error.status;
       record.code = error.reason;
       record.replayed = false;
-      await recordRefusal(context);
+      await recordRefusal(context, thrown);
       refuse(req, res, error, headers);
     }
     deps.onRequest?.(record);

@@ -41,6 +41,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const engine = await openStore(config, { exclusive: true, logger });
+  if (engine.notice) logger.info(engine.notice);
   const opened: Server[] = [];
   const closers: Array<() => void> = [];
   try {

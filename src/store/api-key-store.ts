@@ -1,5 +1,6 @@
 /** Registered API keys. Only a hash of each key is stored; the key itself is shown once at creation. */
 import type { Selectable } from 'kysely';
+import type { StoreEngine } from './engine.js';
 import { type PreparedQuery, prepare } from './prepared-query.js';
 import type { ApiKeysTable, Db } from './schema.js';
 
@@ -62,9 +63,15 @@ export class SqlApiKeyStore implements ApiKeyStore {
   /** Every authenticated request looks its key up, so the query is prepared once. */
   private readonly byHash: PreparedQuery<{ keyHash: string }, Selectable<ApiKeysTable>>;
 
-  constructor(private readonly db: Db) {
+  private readonly db: Db;
+
+  constructor(engine: Pick<StoreEngine, 'db' | 'runPrepared'>) {
+    const db = engine.db;
+    this.db = db;
     // Named columns, not `*`: a statement PostgreSQL keeps prepared must not change its result type.
-    this.byHash = prepare((s) => db.selectFrom('api_keys').select(API_KEY_COLUMNS).where('key_hash', '=', s.keyHash));
+    this.byHash = prepare(engine, (s) =>
+      db.selectFrom('api_keys').select(API_KEY_COLUMNS).where('key_hash', '=', s.keyHash),
+    );
   }
 
   async insert(r: ApiKeyRecord): Promise<void> {

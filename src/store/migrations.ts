@@ -11,8 +11,9 @@ import {
   sql,
 } from 'kysely';
 
-import { type EngineCapabilities, isMissingTableError, isVanishedSchemaError, type StoreEngine } from './engine.js';
+import type { EngineCapabilities, StoreEngine } from './engine.js';
 import { nameKeyOf, scopeKeyOf } from './row-keys.js';
+import { isMissingTableError, isVanishedSchemaError } from './store-errors.js';
 
 const migrations = (engine: EngineCapabilities): Record<string, Migration> => {
   // Ids sort in creation order byte by byte; PostgreSQL's default collation would not keep that.

@@ -2,9 +2,12 @@
  * Queries built once and run many times. kysely builds and compiles a query on every call, and on
  * SQLite that costs more than running the point query itself. A hot query is therefore written with
  * the builder once per store, with named slots where its values go; each call binds the values to
- * the compiled SQL. The builder still writes the SQL, so both engines keep one query layer.
+ * the compiled SQL and hands it to the engine (`StoreEngine.runPrepared`), which runs it straight
+ * on a connection where it can. The builder still writes the SQL, so both engines keep one query
+ * layer.
  */
-import { type Compilable, CompiledQuery, type QueryResult } from 'kysely';
+import type { Compilable, QueryResult } from 'kysely';
+import type { StoreEngine } from './engine.js';
 import type { Db } from './schema.js';
 
 /** Where a value goes: kysely passes it through to the compiled parameters untouched. */
@@ -19,7 +22,7 @@ class Slot {
 export type Slots<Params> = { readonly [K in keyof Params]: Params[K] };
 
 export interface PreparedQuery<Params, Row> {
-  /** Runs the query on `db` (the store's database or a transaction of it) with these values. */
+  /** Runs the query on `db` (the engine's database or a transaction of it) with these values. */
   execute(db: Db, params: Params): Promise<QueryResult<Row>>;
   /** The rows of a select. */
   rows(db: Db, params: Params): Promise<Row[]>;
@@ -27,13 +30,15 @@ export interface PreparedQuery<Params, Row> {
 
 /**
  * The SQL of every prepared query. It is fixed by the code, so the set stays small; PostgreSQL keeps
- * these statements prepared on each connection (engine.ts), and no other SQL.
+ * these statements prepared on each connection (postgres/named-statements.ts), and no other SQL.
  */
 const preparedSql = new Set<string>();
 
 export const isPreparedSql = (text: string): boolean => preparedSql.has(text);
 
+/** A query of `engine`'s, built by `build` from slots, compiled once. */
 export function prepare<Params extends object, Row>(
+  engine: Pick<StoreEngine, 'runPrepared'>,
   build: (slots: Slots<Params>) => Compilable<Row>,
 ): PreparedQuery<Params, Row> {
   const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) }) as Slots<Params>;
@@ -44,25 +49,11 @@ export function prepare<Params extends object, Row>(
     if (!(parameter instanceof Slot)) throw new Error(`prepared query has a value outside its slots: ${compiled.sql}`);
     return parameter.name as keyof Params;
   });
-  const execute = async (db: Db, params: Params): Promise<QueryResult<Row>> => {
-    const values = order.map((name) => params[name]);
-    const direct = directRunners.get(db)?.(compiled.sql, values) as DirectResult<Row> | undefined;
-    return direct ?? db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, values));
-  };
+  const execute = async (db: Db, params: Params): Promise<QueryResult<Row>> =>
+    (await engine.runPrepared(
+      db,
+      compiled.sql,
+      order.map((name) => params[name]),
+    )) as QueryResult<Row>;
   return { execute, rows: async (db, params) => (await execute(db, params)).rows };
-}
-
-/**
- * Runs compiled SQL on an engine's own connection, or answers undefined when it cannot (the query
- * then goes through kysely). Built by the engine: see engine.ts for when SQLite uses one.
- */
-export type DirectRunner = (sql: string, parameters: readonly unknown[]) => DirectResult<unknown> | undefined;
-
-type DirectResult<Row> = QueryResult<Row> | Promise<QueryResult<Row>>;
-
-const directRunners = new WeakMap<Db, DirectRunner>();
-
-/** From now on, prepared queries run on `db` go through `runner` first. */
-export function runDirectly(db: Db, runner: DirectRunner): void {
-  directRunners.set(db, runner);
 }

@@ -1,6 +1,6 @@
 /**
  * The errors the store raises, typed where they arise: the engines translate their drivers' errors
- * into these once (engine.ts), so nothing above the store reads a driver's error codes. Everything
+ * into these once (sqlite/ and postgres/), so nothing above the store reads a driver's error codes. Everything
  * else a driver throws is a bug and passes through unchanged.
  */
 
@@ -91,3 +91,14 @@ export function translateDriverError(error: unknown): unknown {
 /** Whether the error means the database could not do what was asked, so a retry may succeed. */
 export const isUnavailableError = (error: unknown): boolean =>
   translateDriverError(error) instanceof StoreUnavailableError;
+
+/** "No such table" on either engine: PostgreSQL's undefined_table, SQLite's message. */
+export function isMissingTableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (error as { code?: unknown }).code === '42P01' || /no such table/i.test(error.message);
+}
+
+/** PostgreSQL's invalid_schema_name: a schema named in a catalog scan was dropped meanwhile. */
+export function isVanishedSchemaError(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === '3F000';
+}

@@ -14,8 +14,10 @@ import type { Db } from './schema.js';
 export function withinTransaction(engine: StoreEngine, trx: Db): StoreEngine {
   return {
     kind: engine.kind,
-    capabilities: engine.capabilities,
+    // Appends join the transaction as plain inserts: no bulk appender, which commits on its own.
+    capabilities: Object.assign({}, engine.capabilities, { bulkAppender: undefined }),
     db: trx,
+    runPrepared: engine.runPrepared,
     description: engine.description,
     migrationSchema: engine.migrationSchema,
     readSnapshot: (fn) => fn(trx),

@@ -2,9 +2,6 @@
  * Idempotency-Key over raw HTTP (fact 45): replays, mismatches, invalid keys, a key whose first
  * request is still running, and keys on GETs (ignored).
  */
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { parseForm } from '../../src/http/form-params.js';
 import { fingerprintOf, recordOwner } from '../../src/http/idempotency-guard.js';
@@ -37,36 +34,19 @@ async function insertInFlight(apiKey: string, idemKey: string, body: string): Pr
   const platform = emulatedPlatformOf(apiKey);
   const params = parseForm(body, 'request body', { maxParams: 256, maxDepth: 4 });
   const now = server.clock.now();
-  const row = [
-    recordOwner(emulatorPrincipal(apiKey)),
-    idemKey,
-    fingerprintOf('/v1/apps/secrets', ['POST', '/v1/apps/secrets', platform, params]),
-    'req_inflight',
-    now,
-    now + 60,
-  ] as const;
-  if (server.databaseUrl) {
-    const client = new pg.Client({ connectionString: server.databaseUrl });
-    await client.connect();
-    try {
-      await client.query(
-        'insert into idempotency_keys (owner, idem_key, fingerprint, request_id, status, body, created, locked_until) values ($1, $2, $3, $4, null, null, $5, $6)',
-        [...row],
-      );
-    } finally {
-      await client.end();
-    }
-    return;
-  }
-  const db = new Database(join(server.dataDir, 'secret-store.db'));
-  try {
-    db.pragma('busy_timeout = 5000');
-    db.prepare(
-      'insert into idempotency_keys (owner, idem_key, fingerprint, request_id, status, body, created, locked_until) values (?, ?, ?, ?, null, null, ?, ?)',
-    ).run(...row);
-  } finally {
-    db.close();
-  }
+  await server.stores.engine.db
+    .insertInto('idempotency_keys')
+    .values({
+      owner: recordOwner(emulatorPrincipal(apiKey)),
+      idem_key: idemKey,
+      fingerprint: fingerprintOf('/v1/apps/secrets', ['POST', '/v1/apps/secrets', platform, params]),
+      request_id: 'req_inflight',
+      status: null,
+      body: null,
+      created: now,
+      locked_until: now + 60,
+    })
+    .execute();
 }
 
 describe('replays', () => {
@@ -277,5 +257,39 @@ describe('keys on GET requests', () => {
     const res = await create(key, 'name=m&payload=p&scope[type]=account', { 'Idempotency-Key': 'mixed-1' });
     expectOk(res, 'secret');
     expect(res.headers.get('idempotent-replayed')).toBeNull();
+  });
+});
+
+describe('the 24-hour window', () => {
+  it('replays for 24 hours; then the key runs afresh, and the sweep forgets the old record', async () => {
+    const key = 'sk_test_idem_window';
+    const owner = recordOwner(emulatorPrincipal(key));
+    const records = async () =>
+      (
+        await server.stores.engine.db
+          .selectFrom('idempotency_keys')
+          .select('request_id')
+          .where('owner', '=', owner)
+          .execute()
+      ).map((r) => r.request_id);
+    const first = await create(key, 'name=w&payload=p1&scope[type]=account', { 'Idempotency-Key': 'window-1' });
+    const created = expectOk<Secret>(first, 'secret');
+    await create(key, 'name=w2&payload=p&scope[type]=account', { 'Idempotency-Key': 'window-2' });
+    server.clock.advance(12 * 3600);
+    const recent = await create(key, 'name=w3&payload=p&scope[type]=account', { 'Idempotency-Key': 'window-3' });
+    server.clock.advance(12 * 3600 - 1);
+    const replay = await create(key, 'name=w&payload=p1&scope[type]=account', { 'Idempotency-Key': 'window-1' });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(expectOk<Secret>(replay).id).toBe(created.id);
+
+    server.clock.advance(1);
+    const afresh = await create(key, 'name=w&payload=p2&scope[type]=account', { 'Idempotency-Key': 'window-1' });
+    expect(afresh.headers.get('idempotent-replayed')).toBeNull();
+    expect(expectOk<Secret>(afresh, 'secret').id).not.toBe(created.id);
+    // window-2 is past its 24 hours and goes; window-1 started again and window-3 is 12 hours old.
+    await server.sweep();
+    expect((await records()).sort()).toEqual(
+      [afresh.headers.get('request-id'), recent.headers.get('request-id')].sort(),
+    );
   });
 });

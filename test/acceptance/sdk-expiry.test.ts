@@ -6,6 +6,7 @@
  */
 import type Stripe from 'stripe';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { emulatedPlatformOf } from '../../src/keys/api-keys.js';
 import { noSuchSecret } from '../support/api-assertions.js';
 import { type InProcessHandle, serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
@@ -203,6 +204,37 @@ describe('a secret past its expires_at', () => {
     expect(found.id).toBe(before.replacement?.id);
     expect(found.payload).toBe('permanent now');
     expect(found.expires_at).toBeNull();
+  });
+});
+
+describe('the expiry sweep', () => {
+  it('removes expired secrets from the database for good, and only those', async () => {
+    const key = freshKey('exp_sweep');
+    const mine = audit.client(server, key);
+    const expiresAt = now() + 5;
+    for (const user of ['usr_1', 'usr_2', 'usr_3']) {
+      await mine.apps.secrets.create({
+        name: 'brief',
+        payload: 'p',
+        scope: { type: 'user', user },
+        expires_at: expiresAt,
+      });
+    }
+    await mine.apps.secrets.create({ name: 'lasting', payload: 'p', scope: ACCOUNT });
+    const stored = async () =>
+      (
+        await server.stores.engine.db
+          .selectFrom('secrets')
+          .select('name')
+          .where('platform', '=', emulatedPlatformOf(key))
+          .execute()
+      ).map((r) => r.name);
+    await server.sweep();
+    expect(await stored()).toHaveLength(4);
+    server.clock.advance(expiresAt - now());
+    await server.sweep();
+    expect(await stored()).toEqual(['lasting']);
+    expect(server.output()).toMatch(/expiry sweep removed \d+ expired secret/);
   });
 });
 

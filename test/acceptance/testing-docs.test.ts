@@ -144,7 +144,7 @@ describe('docs/testing.md, run as written', () => {
       expect(result.code, result.output).toBe(0);
       // The script stopped its server on the way out.
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-      // Answers are pretty-printed JSON, as Stripe's are.
+      // The find's answer is Stripe's bytes (pretty-printed); the test tools answer compactly.
       expect(result.output).toMatch(/"payload": ?"whsec_test"/);
       expect(result.output).toMatch(/\{"now":\d+\}/);
       // sk_test_123's two fixtures (its own account's and acct_Partner1's) are back after the reset.

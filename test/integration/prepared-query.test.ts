@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../src/store/engine.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import { prepare } from '../../src/store/prepared-query.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { removeDir, tempDir } from '../support/server-process.js';
 
 const dir = tempDir('secret-store-prepared-');
@@ -20,7 +20,7 @@ describe('prepare', () => {
         { key: 'b', value: '2' },
       ])
       .execute();
-    const byKey = prepare<{ key: string }, { value: string }>((s) =>
+    const byKey = prepare<{ key: string }, { value: string }>(engine, (s) =>
       db.selectFrom('meta').select('value').where('key', '=', s.key),
     );
     expect(await byKey.rows(db, { key: 'a' })).toEqual([{ value: '1' }]);
@@ -33,7 +33,7 @@ describe('prepare', () => {
     const engine = await openSqlite({ file: join(dir, 'literal.db') });
     const { db } = engine;
     expect(() =>
-      prepare<{ key: string }, { value: string }>((s) =>
+      prepare<{ key: string }, { value: string }>(engine, (s) =>
         db.selectFrom('meta').select('value').where('key', '=', s.key).where('value', '=', 'fixed'),
       ),
     ).toThrow(/outside its slots/);
@@ -44,7 +44,7 @@ describe('prepare', () => {
     const engine = await openSqlite({ file: join(dir, 'reader.db') });
     await migrateToLatest(engine);
     const { db } = engine;
-    const byKey = prepare<{ key: string }, { value: string }>((s) =>
+    const byKey = prepare<{ key: string }, { value: string }>(engine, (s) =>
       db.selectFrom('meta').select('value').where('key', '=', s.key),
     );
     let started!: () => void;
@@ -74,10 +74,10 @@ describe('prepare', () => {
     const engine = await openSqlite({ file: join(dir, 'writer.db') });
     await migrateToLatest(engine);
     const { db } = engine;
-    const put = prepare<{ key: string; value: string }, never>((s) =>
+    const put = prepare<{ key: string; value: string }, never>(engine, (s) =>
       db.insertInto('meta').values({ key: s.key, value: s.value }),
     );
-    const byKey = prepare<{ key: string }, { value: string }>((s) =>
+    const byKey = prepare<{ key: string }, { value: string }>(engine, (s) =>
       db.selectFrom('meta').select('value').where('key', '=', s.key),
     );
     const failed = engine.writeTransaction(async (trx) => {

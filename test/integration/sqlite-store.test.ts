@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { openSqlite } from '../../src/store/engine.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { removeDir, tempDir } from '../support/server-process.js';
 import { describeStoreContract } from './store-contract.js';
 

@@ -230,7 +230,7 @@ export function describeStoreContract(backend: string, open: OpenEngine): void {
 
     it('stores API keys by hash and revokes them', async () => {
       const { engine } = await fresh();
-      const keys = new SqlApiKeyStore(engine.db);
+      const keys = new SqlApiKeyStore(engine);
       const record = {
         id: 'key_1',
         keyHash: 'ab'.repeat(32),

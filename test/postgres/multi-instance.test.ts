@@ -4,20 +4,20 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintOf, recordOwner } from '../../src/http/idempotency-guard.js';
 import { emulatedPlatformOf, emulatorPrincipal } from '../../src/keys/api-keys.js';
+import { form, type InProcessHandle, raw, removeDir, startInProcess } from '../support/in-process-server.js';
 import { createSchema, type TestSchema } from '../support/postgres.js';
-import { form, raw, removeDir, type ServerHandle, startServer } from '../support/server-process.js';
 
 let schema: TestSchema;
-let a: ServerHandle;
-let b: ServerHandle;
+let a: InProcessHandle;
+let b: InProcessHandle;
 const masterKey = randomBytes(32).toString('base64');
 
 beforeAll(async () => {
   schema = await createSchema('multi');
-  const env = { SECRET_STORE_MASTER_KEY: masterKey, SECRET_STORE_SWEEP_INTERVAL_SECONDS: '1' };
+  const env = { SECRET_STORE_MASTER_KEY: masterKey };
   [a, b] = await Promise.all([
-    startServer({ databaseUrl: schema.url, env }),
-    startServer({ databaseUrl: schema.url, env }),
+    startInProcess({ databaseUrl: schema.url, env }),
+    startInProcess({ databaseUrl: schema.url, env }),
   ]);
 });
 afterAll(async () => {
@@ -102,7 +102,7 @@ describe('two server instances on one PostgreSQL database', () => {
     const params = { name: 'f', payload: 'p', scope: { type: 'account' } };
     const client = new pg.Client({ connectionString: schema.url });
     await client.connect();
-    const now = Math.floor(Date.now() / 1000);
+    const now = b.clock.now();
     // What A's claim looks like while its request runs: no status yet, locked for a minute.
     await client.query(
       `insert into idempotency_keys(owner, idem_key, fingerprint, request_id, status, body, created, locked_until)
@@ -124,9 +124,9 @@ describe('two server instances on one PostgreSQL database', () => {
     expect((response.json as { error: { code: string } }).error.code).toBe('idempotency_key_in_use');
   });
 
-  it('sweeps expired secrets with two sweepers, neither failing', async () => {
+  it('sweeps expired secrets with two sweepers at once, neither failing', async () => {
     const stripe = a.stripe('sk_test_multi6');
-    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const expiresAt = a.clock.now() + 2;
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         stripe.apps.secrets.create({ name: `e${i}`, payload: 'x', scope: { type: 'account' }, expires_at: expiresAt }),
@@ -137,14 +137,17 @@ describe('two server instances on one PostgreSQL database', () => {
     try {
       const count = async () =>
         Number((await client.query(`select count(*) as n from secrets where expires_at = $1`, [expiresAt])).rows[0].n);
+      await Promise.all([a.sweep(), b.sweep()]);
       expect(await count()).toBe(10);
-      const deadline = Date.now() + 10_000;
-      while ((await count()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      for (const server of [a, b]) server.clock.advance(expiresAt - server.clock.now());
+      await Promise.all([a.sweep(), b.sweep()]);
       expect(await count()).toBe(0);
     } finally {
       await client.end();
     }
     expect(a.output() + b.output()).not.toContain('sweep failed');
-    expect(a.output() + b.output()).toMatch(/expiry sweep removed/);
+    // Between them the two sweepers removed each expired secret once.
+    const removed = [...(a.output() + b.output()).matchAll(/expiry sweep removed (\d+) expired/g)];
+    expect(removed.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(10);
   });
 });

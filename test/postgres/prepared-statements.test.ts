@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPostgres } from '../../src/store/engine.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
+import { openPostgres } from '../../src/store/postgres/open-postgres.js';
 import { SqlSecretStore } from '../../src/store/sql-secret-store.js';
 import { createSchema, type TestSchema } from '../support/postgres.js';
 
@@ -13,13 +13,14 @@ afterAll(async () => {
 const key = { platform: 'acct_p', account: 'acct_p', livemode: false, scopeType: 'account', scopeUser: '', name: 'n' };
 
 /** One connection, so the session whose prepared statements we look at is the one that ran the find. */
-async function findThenListPrepared(preparedStatements: boolean) {
+async function findThenListPrepared(preparedStatements: 'on' | 'off') {
   const schema = await createSchema('prepared');
   schemas.push(schema);
   const engine = await openPostgres({
     url: schema.url,
     poolSize: 1,
     statementTimeoutMs: 5000,
+    queryTimeoutMs: 6000,
     connectTimeoutMs: 3000,
     preparedStatements,
   });
@@ -40,7 +41,7 @@ async function findThenListPrepared(preparedStatements: boolean) {
 
 describe('PostgreSQL prepared statements', () => {
   it('names the hot queries, writes in transactions included, once each per connection', async () => {
-    const prepared = await findThenListPrepared(true);
+    const prepared = await findThenListPrepared('on');
     // The put's two statements (in its transaction), then the find and the list page.
     expect(prepared.map((p) => p.name)).toEqual([
       'secret_store_0',
@@ -58,6 +59,6 @@ describe('PostgreSQL prepared statements', () => {
   });
 
   it('prepares nothing when turned off', async () => {
-    expect(await findThenListPrepared(false)).toEqual([]);
+    expect(await findThenListPrepared('off')).toEqual([]);
   });
 });

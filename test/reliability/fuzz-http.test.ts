@@ -3,7 +3,7 @@
  * bracket nesting, prototype keys, repeated and conflicting parameters, enormous values, wrong
  * methods and content types, garbage auth headers). Every answer must be a Stripe-shaped JSON error
  * or a valid success, never a 5xx, a crash or a stack trace, and a rejected request must leave the
- * stored data exactly as it was.
+ * stored data exactly as it was. It runs on each engine (the `postgres` project runs it on PostgreSQL).
  *
  * The seed is fixed (CI reproduces every run); FUZZ_SEED=random picks a new one, FUZZ_SEED=<n> and
  * FUZZ_RUNS=<n> reproduce or lengthen a run.
@@ -12,19 +12,27 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcessHandle, removeDir, startInProcess } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
+import { testEngine } from '../support/postgres.js';
 import { rawRequest, sendRaw } from '../support/raw-http.js';
 
 const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED ?? 20261123);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 const KEY = 'sk_test_fuzz';
 
+/** Every stored secret, column for column, as the engine under test holds it. */
+const SECRETS =
+  'select id, name, scope_type, scope_user, account, livemode, ciphertext, expires_at from secrets order by id';
+
 let server: InProcessHandle;
-let db: Database.Database;
+/** The stored rows, read straight from the database (SQLite's file, or the PostgreSQL schema). */
+let storedRows: () => Promise<unknown[]>;
+let closeReader: () => Promise<void>;
 beforeAll(async () => {
-  server = await startInProcess({ engine: 'sqlite', env: { SECRET_STORE_MAX_HEADER_BYTES: '16384' } });
+  server = await startInProcess({ engine: testEngine(), env: { SECRET_STORE_MAX_HEADER_BYTES: '16384' } });
   const stripe = server.stripe(KEY);
   for (const [name, user] of [
     ['n1', undefined],
@@ -41,25 +49,29 @@ beforeAll(async () => {
   await server
     .stripe('sk_test_canary')
     .apps.secrets.create({ name: 'n1', payload: 'canary', scope: { type: 'account' } });
-  db = new Database(join(server.dataDir, 'secret-store.db'), { readonly: true });
+  if (server.databaseUrl) {
+    const client = new pg.Client({ connectionString: server.databaseUrl });
+    await client.connect();
+    storedRows = async () => (await client.query(SECRETS)).rows;
+    closeReader = () => client.end();
+  } else {
+    const db = new Database(join(server.dataDir, 'secret-store.db'), { readonly: true });
+    const statement = db.prepare(SECRETS);
+    storedRows = async () => statement.all();
+    closeReader = async () => {
+      db.close();
+    };
+  }
 });
 afterAll(async () => {
-  db?.close();
+  await closeReader?.();
   await server?.stop();
   if (server) removeDir(server.dataDir);
 });
 
-const fingerprint = () =>
+const fingerprint = async () =>
   createHash('sha256')
-    .update(
-      JSON.stringify(
-        db
-          .prepare(
-            'select id, name, scope_type, scope_user, account, livemode, hex(ciphertext) c, expires_at from secrets order by id',
-          )
-          .all(),
-      ),
-    )
+    .update(JSON.stringify(await storedRows()))
     .digest('hex');
 
 // ---- generators ----
@@ -307,7 +319,7 @@ describe('fuzzing the HTTP surface', () => {
         if (r.idempotencyKey !== undefined) headers.push(['Idempotency-Key', r.idempotencyKey]);
         if (r.stripeVersion !== undefined) headers.push(['Stripe-Version', r.stripeVersion]);
         const target = Buffer.from(r.query ? `${r.path}?${r.query}` : r.path, 'latin1');
-        const before = fingerprint();
+        const before = await fingerprint();
         const reply = await sendRaw(
           server.port,
           rawRequest(r.method, target, headers, r.method === 'GET' ? '' : r.body),
@@ -325,7 +337,7 @@ describe('fuzzing the HTTP surface', () => {
             expect(body.error?.message.length).toBeGreaterThan(0);
           }
         }
-        if (reply.status >= 400) expect(fingerprint()).toBe(before);
+        if (reply.status >= 400) expect(await fingerprint()).toBe(before);
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );

@@ -6,26 +6,18 @@
  */
 import Stripe from 'stripe';
 import { afterAll, beforeAll } from 'vitest';
+import type { Stores } from '../../src/app/compose.js';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '../../src/config/server-config.js';
 import { jsonLogger } from '../../src/logging/logger.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
-import { ManualClock } from '../../src/testing/manual-clock.js';
 import { createSchema, type TestSchema, testEngine } from './postgres.js';
 import { removeDir, tempDir } from './server-process.js';
+import { createTestClock, type TestClock } from './test-clock.js';
 import { TextSink } from './text-sink.js';
 
 export { createKey, storeArgs } from './cli.js';
 export { bearer, form, type RawResponse, raw, removeDir, tempDir } from './server-process.js';
-
-/** The server's time, frozen until the test moves it: requests see exactly what the test computed. */
-export interface TestClock {
-  /** Unix seconds, as the server sees them. */
-  now(): number;
-  /** Milliseconds since the epoch: what the server's clock function returns. */
-  nowMs(): number;
-  advance(seconds: number): void;
-  advanceMs(milliseconds: number): void;
-}
+export { createTestClock, type TestClock } from './test-clock.js';
 
 export interface InProcessHandle {
   readonly port: number;
@@ -39,6 +31,8 @@ export interface InProcessHandle {
   readonly metricsUrl: string | undefined;
   /** Runs the expiry sweep (with the idempotency records' pruning) now, as its timer would. */
   sweep(): Promise<void>;
+  /** The server's own stores, to look at what it stored on either engine. */
+  readonly stores: Stores;
   /** Every log line the server wrote so far (JSON lines, as `--log-format json` writes them). */
   output(): string;
   /** Resolves once the server has logged `text`. */
@@ -60,11 +54,6 @@ export interface InProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** The product's frozen clock (`startSecretStore` uses it too), in whole seconds. */
-export function createTestClock(startMs = Date.now()): TestClock {
-  return new ManualClock(Math.floor(startMs / 1000));
-}
-
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessHandle> {
   const dataDir = options.dataDir ?? tempDir();
   let schema: TestSchema | undefined;
@@ -73,7 +62,13 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     schema = await createSchema('srv');
     databaseUrl = schema.url;
   }
-  const config = resolveServerConfig({ ...options.config, port: 0, dataDir, databaseUrl }, options.env ?? {});
+  // SQLite commits without waiting for the disk (synchronous NORMAL) unless a test asks for FULL:
+  // these suites are about the API, and a sync per write made them wait on the disk of a shared
+  // machine. Durability across a crash is the spawned crash suites' subject, on the default FULL.
+  const config = resolveServerConfig(
+    { sqliteSynchronous: 'NORMAL', ...options.config, port: 0, dataDir, databaseUrl },
+    options.env ?? {},
+  );
   const lines = new TextSink();
   const clock = createTestClock();
   let running: RunningServer;
@@ -93,6 +88,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     clock,
     metricsUrl: running.metricsUrl && `${running.metricsUrl}/metrics`,
     sweep: () => running.jobs.sweep(),
+    stores: running.composition.stores,
     output: () => lines.text,
     logged: (text) => lines.written(text),
     stripe: (key = 'sk_test_123', stripeConfig = {}) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactDatabaseUrl } from '../../src/store/database-url.js';
+import { redactDatabaseUrl } from '../../src/store/postgres/database-url.js';
 
 describe('redactDatabaseUrl', () => {
   it.each([

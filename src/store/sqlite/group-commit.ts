@@ -1,0 +1,93 @@
+/**
+ * Group commit for SQLite. SQLite has one writer, and committing each request alone caps writes at
+ * a few hundred a second. Instead, the writes queued during one turn of the event loop run in one
+ * BEGIN IMMEDIATE ... COMMIT, each inside its own savepoint: one commit for the batch, while a write
+ * that fails rolls back alone. No caller hears "done" before the commit that contains its write is
+ * durable (`afterCommit`, see wal-sync.ts).
+ */
+import { sql } from 'kysely';
+import type { Db } from '../schema.js';
+import { translateDriverError } from '../store-errors.js';
+
+interface PendingWrite {
+  readonly fn: (trx: Db) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class GroupCommit {
+  private queue: PendingWrite[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    /** Resolves once everything committed so far is on disk. */
+    private readonly afterCommit: () => Promise<void>,
+    private readonly maxBatch = 500,
+  ) {}
+
+  readonly run = <T>(fn: (trx: Db) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.maxBatch));
+    this.scheduled = false;
+  }
+
+  /**
+   * Commits one batch, waits until it is durable, then settles its callers. The connection is free
+   * while the batch waits, so reads carry on; writes queue up meanwhile and become the next batch,
+   * which is how batches grow with the load.
+   */
+  private async commit(batch: PendingWrite[]): Promise<void> {
+    let settled: Array<() => void>;
+    try {
+      settled = await this.db.connection().execute(async (conn) => {
+        const done: Array<() => void> = [];
+        try {
+          await sql`begin immediate`.execute(conn);
+          // A batch of one needs no savepoint: if it fails, the whole transaction rolls back below.
+          if (batch.length === 1) {
+            const [write] = batch as [PendingWrite];
+            const value = await write.fn(conn);
+            done.push(() => write.resolve(value));
+          } else {
+            for (const write of batch) done.push(await this.isolated(conn, write));
+          }
+          await sql`commit`.execute(conn);
+          return done;
+        } catch (error) {
+          await sql`rollback`.execute(conn).catch(() => {});
+          throw error;
+        }
+      });
+      await this.afterCommit();
+    } catch (thrown) {
+      // Rolled back, or committed but not known to be on disk: no caller may hear "done".
+      const error = translateDriverError(thrown);
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    for (const settle of settled) settle();
+  }
+
+  /** Runs one write of a batch in a savepoint; its failure rolls back that write only. */
+  private async isolated(conn: Db, write: PendingWrite): Promise<() => void> {
+    await sql`savepoint write`.execute(conn);
+    try {
+      const value = await write.fn(conn);
+      await sql`release write`.execute(conn);
+      return () => write.resolve(value);
+    } catch (error) {
+      await sql`rollback to write`.execute(conn);
+      await sql`release write`.execute(conn);
+      return () => write.reject(error);
+    }
+  }
+}
