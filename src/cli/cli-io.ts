@@ -28,12 +28,24 @@ export interface CliRun {
 }
 
 const current = new AsyncLocalStorage<CliRun>();
+/** The binary's own run: the one on the process's streams, outside any AsyncLocalStorage. */
+let processRun: CliRun | undefined;
 
-export const runWith = <T>(run: CliRun, fn: () => Promise<T>): Promise<T> => current.run(run, fn);
+/**
+ * Runs `fn` as part of `run`. Only runs on other streams (tests in-process) go through
+ * AsyncLocalStorage: once used it turns on promise hooks for the rest of the process, and `serve`
+ * would pay them on every promise of every request.
+ */
+export function runWith<T>(run: CliRun, fn: () => Promise<T>): Promise<T> {
+  if (run.io.stdout !== process.stdout || run.io.stderr !== process.stderr) return current.run(run, fn);
+  processRun = run;
+  return fn();
+}
 
 /** The run a command belongs to; outside runCli (a library caller), the process's own streams. */
 export function cliRun(): CliRun {
-  return current.getStore() ?? { io: processIo(), exitCode: 0 };
+  processRun ??= { io: processIo(), exitCode: 0 };
+  return current.getStore() ?? processRun;
 }
 
 export const cliIo = (): CliIo => cliRun().io;

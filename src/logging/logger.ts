@@ -8,6 +8,7 @@
  */
 import pino from 'pino';
 import { elapsedMs, type RequestRecord } from './request-record.js';
+import { TurnBuffer } from './turn-buffer.js';
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -72,15 +73,20 @@ const REDACT = [
  */
 export function jsonLogger(destination?: NodeJS.WritableStream): Logger {
   const stdout = destination ? undefined : pino.destination({ dest: 1, sync: false });
+  const turn = stdout && new TurnBuffer(stdout);
   const options = { base: { service: 'secret-store' }, messageKey: 'msg' };
-  const log = pino({ ...options, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? stdout);
-  const requests = pino(options, destination ?? stdout);
+  // Lines are gathered per turn of the event loop (turn-buffer.ts), in the order they were logged.
+  const log = pino({ ...options, redact: { paths: REDACT, censor: '[redacted]' } }, destination ?? turn);
+  const requests = pino(options, destination ?? turn);
   return {
     request: (line) => requests.info(line, 'request'),
     info: (message, fields) => log.info(fields ?? {}, message),
     warn: (message, fields) => log.warn(fields ?? {}, message),
     error: (message, fields) => log.error(fields ?? {}, message),
-    flush: () => stdout?.flushSync(),
+    flush: () => {
+      turn?.drain();
+      stdout?.flushSync();
+    },
   };
 }
 
