@@ -6,7 +6,7 @@
  * test key is accepted and is its own platform account, derived from the key, so the same key always
  * sees the same secrets and two keys never see each other's.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { errors } from '../errors/api-error.js';
 import { BASE62, randomBase62 } from '../secrets/secret-id.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../store/api-key-store.js';
@@ -29,7 +29,7 @@ export interface Principal {
   readonly caller: string;
 }
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
 
 const MASK_MAX = 64;
 
@@ -47,9 +47,10 @@ export const modeOfKey = (key: string): boolean | undefined =>
   API_KEY_PATTERN.test(key) ? key.split('_')[1] === 'live' : undefined;
 
 function base62Digest(text: string, length: number): string {
-  const digest = createHash('sha256').update(text, 'utf8').digest();
+  // In hex: node's one-shot hash answers a string faster than it allocates a Buffer.
+  const digest = hash('sha256', text, 'hex');
   let out = '';
-  for (let i = 0; i < length; i++) out += BASE62[(digest[i] as number) % 62];
+  for (let i = 0; i < length; i++) out += BASE62[Number.parseInt(digest.slice(2 * i, 2 * i + 2), 16) % 62];
   return out;
 }
 
@@ -57,13 +58,16 @@ function base62Digest(text: string, length: number): string {
 export const emulatedPlatformOf = (key: string): string => `acct_${base62Digest(`emulated:${key}`, 16)}`;
 
 /** Who an unregistered test key acts as in emulator mode: its own platform, bound to no user. */
-export const emulatorPrincipal = (key: string): Principal => ({
+export const emulatorPrincipal = (key: string, keyHash = hashApiKey(key)): Principal => ({
   keyId: null,
   platform: emulatedPlatformOf(key),
   livemode: false,
   user: null,
-  caller: `emulator_${hashApiKey(key).slice(0, 32)}`,
+  caller: `emulator_${keyHash.slice(0, 32)}`,
 });
+
+/** The most emulator principals kept; the map starts over when full. */
+const EMULATOR_PRINCIPALS_KEPT = 10_000;
 
 export const newAccountId = (): string => `acct_${randomBase62(16)}`;
 
@@ -95,6 +99,12 @@ export function generateApiKey(options: {
 }
 
 export class KeyAuthority {
+  /**
+   * Emulator principals by key hash (never by key): each is a pure function of its key, so a test
+   * suite's few keys are derived once instead of hashed twice more on every request.
+   */
+  private readonly emulated = new Map<string, Principal>();
+
   constructor(
     private readonly store: ApiKeyStore,
     private readonly options: { readonly emulator: boolean },
@@ -107,9 +117,9 @@ export class KeyAuthority {
   async authenticate(key: string): Promise<Principal> {
     const livemode = modeOfKey(key);
     if (livemode === undefined) throw errors.invalidApiKey(maskApiKey(key));
-    const hash = hashApiKey(key);
-    const record = await this.store.findByHash(hash);
-    if (record && timingSafeEqual(Buffer.from(record.keyHash, 'hex'), Buffer.from(hash, 'hex'))) {
+    const keyHash = hashApiKey(key);
+    const record = await this.store.findByHash(keyHash);
+    if (record && timingSafeEqual(Buffer.from(record.keyHash, 'hex'), Buffer.from(keyHash, 'hex'))) {
       if (record.revokedAt !== null) throw errors.revokedApiKey(maskApiKey(key));
       return {
         keyId: record.id,
@@ -120,7 +130,13 @@ export class KeyAuthority {
       };
     }
     if (this.options.emulator && !livemode) {
-      return emulatorPrincipal(key);
+      let principal = this.emulated.get(keyHash);
+      if (!principal) {
+        if (this.emulated.size >= EMULATOR_PRINCIPALS_KEPT) this.emulated.clear();
+        principal = emulatorPrincipal(key, keyHash);
+        this.emulated.set(keyHash, principal);
+      }
+      return principal;
     }
     throw errors.invalidApiKey(maskApiKey(key));
   }

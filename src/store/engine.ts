@@ -59,6 +59,14 @@ export interface StoreEngine {
    */
   readonly migrationSchema?: string;
   /**
+   * A number that changes whenever another process has committed to the database since it was last
+   * read: SQLite's `data_version` on the writing connection, which this process's own commits leave
+   * alone. With it, a store may keep what it read until someone else changes the database (the CLI
+   * registering or revoking a key). Undefined where other instances share the database and telling
+   * would cost a round trip (PostgreSQL): there every read goes to the database.
+   */
+  readonly externalChanges?: () => number;
+  /**
    * Runs a prepared query's compiled SQL (see prepared-query.ts) on `db`, the engine's database or
    * one of its transactions: straight on a connection of the engine's where it knows a faster way
    * than kysely's executor, through kysely otherwise.

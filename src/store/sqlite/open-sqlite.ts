@@ -62,21 +62,29 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const reader = openReader(options.file);
   const onWriter = statementRunner(statements, false);
+  const onIdleWriter = statementRunner(statements, true);
   const onReader = statementRunner(withStatementCache(reader), true);
+  const dataVersion = native.prepare('pragma data_version').pluck();
   return {
     kind: 'sqlite',
     capabilities: SQLITE_CAPABILITIES,
     db,
     description: `sqlite ${options.file}`,
-    // Prepared selects on the engine's database (a find, a key lookup, a page of a list) run on the
-    // reader: outside any transaction, each sees everything committed, and never waits for a batch
-    // of writes that holds the writing connection. Any other database is a connection on the one
-    // writer, held by whoever passes it (a batch of the group commit, a snapshot): everything it
-    // runs goes straight to the writer's statements.
+    // Prepared selects on the engine's database (a find, a key lookup, a page of a list) run outside
+    // any transaction, so each sees everything committed. While no batch of writes holds the writing
+    // connection they run on it: its page cache stays warm, whereas every commit empties the
+    // reader's, which then reads each page again. While a batch holds it (between the batch's
+    // awaits), they run on the reader and never wait for the batch. Any other database is a
+    // connection on the one writer, held by whoever passes it (a batch of the group commit, a
+    // snapshot): everything it runs goes straight to the writer's statements.
     runPrepared: (target, text, parameters) =>
-      (target === db ? onReader(text, parameters) : onWriter(text, parameters)) ??
-      target.executeQuery(CompiledQuery.raw(text, [...parameters])),
-    writeTransaction: new GroupCommit(db, walSync).run,
+      (target === db
+        ? (native.inTransaction ? onReader : onIdleWriter)(text, parameters)
+        : onWriter(text, parameters)) ?? target.executeQuery(CompiledQuery.raw(text, [...parameters])),
+    externalChanges: () => dataVersion.get() as number,
+    writeTransaction: new GroupCommit(db, walSync, (_, text) => {
+      onWriter(text, []);
+    }).run,
     // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
     lockWithin: async () => {},
     readSnapshot: snapshotReader(db),
@@ -109,7 +117,15 @@ function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
     runPrepared: (target, text, parameters) =>
       (target === db ? undefined : onWriter(text, parameters)) ??
       target.executeQuery(CompiledQuery.raw(text, [...parameters])),
-    writeTransaction: new GroupCommit(db, async () => {}).run,
+    // Nothing but this process can reach a database in its memory.
+    externalChanges: () => 0,
+    writeTransaction: new GroupCommit(
+      db,
+      async () => {},
+      (_, text) => {
+        onWriter(text, []);
+      },
+    ).run,
     lockWithin: async () => {},
     readSnapshot: snapshotReader(db),
     snapshot: () => native.serialize(),
