@@ -131,6 +131,7 @@ async function cpuPerRequest(dir: string, scenario: string, template: string, en
     const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
     const failures = result.non2xx + result.errors + result.timeouts;
     if (failures > 0) throw new Error(`${scenario} on ${dir}: ${failures} failures`);
+    rates.push(result.requests.average);
     return ((cpuSeconds(pid) - before) / (result.requests.average * result.duration)) * 1e6;
   } finally {
     await new Promise((done) => {
@@ -140,6 +141,9 @@ async function cpuPerRequest(dir: string, scenario: string, template: string, en
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/** Requests per second of each measurement, in the order made (A, B, A, B...). */
+let rates: number[] = [];
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
@@ -185,10 +189,13 @@ try {
           figures[build].push(await cpuPerRequest(BUILDS[build], scenario, template, env));
         }
       }
+      const rate = (build: number) => median(rates.filter((_, i) => i % 2 === build)).toFixed(0);
+      const [rateA, rateB] = [rate(0), rate(1)];
+      rates = [];
       const a = median(figures.A);
       const b = median(figures.B);
       process.stdout.write(
-        `${scenario.padEnd(5)} A ${a.toFixed(1)} µs/req  B ${b.toFixed(1)} µs/req  B/A ${(b / a).toFixed(2)}  (A ${figures.A.map((v) => v.toFixed(0)).join(' ')} | B ${figures.B.map((v) => v.toFixed(0)).join(' ')})\n`,
+        `${scenario.padEnd(5)} A ${a.toFixed(1)} µs/req  B ${b.toFixed(1)} µs/req  B/A ${(b / a).toFixed(2)}  req/s A ${rateA} B ${rateB}  (A ${figures.A.map((v) => v.toFixed(0)).join(' ')} | B ${figures.B.map((v) => v.toFixed(0)).join(' ')})\n`,
       );
     }
   } finally {
