@@ -1,10 +1,20 @@
 /** Reads the dashboard's files (web/ and the compiled app and client in dist/) into memory. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DashboardAsset, DashboardAssets } from '../http/dashboard.js';
 
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The package's root: the nearest directory above this module that holds `web/`. This module runs
+ * from src/app (in-process tests), dist/app, or the bundled dist/main.js, at different depths.
+ */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'web', 'index.html')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const PACKAGE_ROOT = packageRoot();
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '../..');
 const STAMP = join(ROOT, 'dist/.build-stamp');
-const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const INPUTS = ['src', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 function newestChange(path: string): number {
   const stat = statSync(path);
@@ -37,6 +37,7 @@ export function setup(): void {
   for (const project of ['tsconfig.build.json', 'src/dashboard/tsconfig.json']) {
     execFileSync(process.execPath, [tsc, '-p', join(ROOT, project)], { cwd: ROOT, stdio: 'inherit' });
   }
+  execFileSync(process.execPath, [join(ROOT, 'scripts/bundle-cli.mjs')], { cwd: ROOT, stdio: 'inherit' });
   // Stamped with the time the build started: a source saved during the build makes it stale again.
   writeFileSync(STAMP, '');
   utimesSync(STAMP, started, started);
