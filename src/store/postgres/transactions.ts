@@ -17,8 +17,9 @@ export const lockStatement = (escapeLiteral: (text: string) => string) => (lockK
 
 /**
  * A transaction opened by `begin`, one simple query: BEGIN, and for a write to one scope its lock.
- * With the store's single occupancy query, a set costs four round trips (begin and lock, occupancy,
- * upsert, commit), not six. The lock comes after BEGIN in its own statement: under READ COMMITTED,
+ * Inside a unit of work the lock is taken later (`lockWithin`), and the pool sends the BEGIN it held
+ * back together with it (translating-pool.ts): either way BEGIN and the lock are one round trip.
+ * The lock comes after BEGIN in its own statement: under READ COMMITTED,
  * each statement sees what was committed when it began, so the statements after the lock see
  * everything the previous holder committed.
  *

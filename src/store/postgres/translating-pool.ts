@@ -2,14 +2,21 @@
  * The pool kysely runs everything on (transactions above all): driver errors come out translated
  * into the store's own (store-errors.ts); a connection a failure left unusable is closed, not handed
  * to the next request; and, with `names`, the prepared queries' statements are named as the pool
- * runner names them (named-statements.ts). Other SQL (migrations, the CLI's queries, BEGIN) goes
- * through as it is.
+ * runner names them (named-statements.ts); BEGIN travels with the transaction's first statement
+ * where it can. Other SQL (migrations, the CLI's queries) goes through as it is.
  */
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import { isPreparedSql } from '../prepared-query.js';
 import { rethrow, type StatementNames } from './named-statements.js';
 import { breaksConnection } from './transactions.js';
+
+/** The statements that open a transaction (with its options) and end one. */
+const BEGIN = /^begin\b/i;
+const END = /^(commit|rollback)\s*$/i;
+
+/** The result of a statement not sent, as the driver would give for one without rows. */
+const NOTHING = { command: '', rowCount: 0, oid: 0, fields: [], rows: [] };
 
 export function translatingPool(pool: pg.Pool, names: StatementNames | undefined): PostgresPool {
   return {
@@ -18,17 +25,39 @@ export function translatingPool(pool: pg.Pool, names: StatementNames | undefined
       // Set by a failure that leaves the connection unusable: the pool then closes it on release
       // instead of handing it to the next request, which would queue behind an unanswered query.
       let lost: Error | undefined;
+      // A BEGIN not sent yet (see below).
+      let pendingBegin: string | undefined;
+      const run = (config: pg.QueryConfig) =>
+        client.query(config).catch((error: unknown) => {
+          if (breaksConnection(error)) lost = error instanceof Error ? error : new Error(String(error));
+          return rethrow(error);
+        });
       function query<R>(text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
       function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
       // kysely streams through cursors, which nothing here asks for; they are passed through as they are.
       function query(text: string | PostgresCursor<unknown>, parameters?: ReadonlyArray<unknown>): unknown {
         if (typeof text !== 'string') return client.query(text as PostgresCursor<unknown> & pg.Submittable);
         const values = [...(parameters ?? [])];
-        const named = names && isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values };
-        return client.query(named).catch((error: unknown) => {
-          if (breaksConnection(error)) lost = error instanceof Error ? error : new Error(String(error));
-          return rethrow(error);
-        });
+        // BEGIN waits for the transaction's first statement. When that is a statement without
+        // parameters (a write's scope lock, transactions.ts) both go in one simple query: a round
+        // trip saved on every create. Any other statement goes after BEGIN as before. A
+        // transaction that ran nothing sends nothing.
+        if (BEGIN.test(text)) {
+          pendingBegin = text;
+          return Promise.resolve(NOTHING);
+        }
+        if (pendingBegin !== undefined) {
+          const begin = pendingBegin;
+          pendingBegin = undefined;
+          if (END.test(text)) return Promise.resolve(NOTHING);
+          if (values.length === 0) {
+            return run({ text: `${begin}; ${text}` }).then((results) =>
+              Array.isArray(results) ? results.at(-1) : results,
+            );
+          }
+          return run({ text: begin }).then(() => query(text, parameters ?? []));
+        }
+        return run(names && isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values });
       }
       return { query, release: () => client.release(lost) };
     },
