@@ -248,6 +248,12 @@ describe('expand', () => {
       invalid(undefined, undefined),
     );
     expect(error.message).toBe('This property cannot be expanded (bogus).');
+    // A field the secret has, but which is no expandable object, in the same words.
+    const notExpandable = expectApiError(
+      await create('name=n&payload=p&scope[type]=account&expand[]=livemode'),
+      invalid(undefined, undefined),
+    );
+    expect(notExpandable.message).toBe('This property cannot be expanded (livemode).');
     expectApiError(
       await get('/v1/apps/secrets/find?name=n&scope[type]=account&expand[]=bogus'),
       invalid(undefined, undefined),

@@ -1,13 +1,14 @@
 /**
  * The error classes stripe-node raises against this server, with everything it copies from the
  * answer filled in: type, code, param, statusCode, requestId, headers, and a body that matches
- * Stripe's error schema (checked in expectStripeError).
+ * Stripe's error schema (checked in expectStripeError). StripeIdempotencyError is asserted in
+ * sdk-idempotency.test.ts.
  */
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serverForFile } from '../support/in-process-server.js';
 import { assertMatchesSchema } from '../support/openapi.js';
-import { errorBodyOf, expectStripeError, freshKey, ResponseAudit } from '../support/sdk.js';
+import { expectStripeError, freshKey, ResponseAudit } from '../support/sdk.js';
 
 const server = serverForFile();
 const audit = new ResponseAudit();
@@ -96,28 +97,6 @@ describe('StripeInvalidRequestError', () => {
     });
   });
 
-  // Stripe's words: gitpod-io/gitpod#13035 and stripe/stripe-python#316 (no code, no param).
-  it("a field that cannot be expanded: 400 in Stripe's words, without a code", async () => {
-    const stripe = client('expand');
-    await expectStripeError(
-      stripe.apps.secrets.create({ name: 'n', payload: 'p', scope: ACCOUNT, expand: ['livemode'] }),
-      {
-        type: 'StripeInvalidRequestError',
-        statusCode: 400,
-        code: undefined,
-        param: undefined,
-        message: 'This property cannot be expanded (livemode).',
-      },
-    );
-    await expectStripeError(stripe.apps.secrets.list({ scope: ACCOUNT, expand: ['payload'] }), {
-      type: 'StripeInvalidRequestError',
-      statusCode: 400,
-      code: undefined,
-      param: undefined,
-      message: "This property cannot be expanded (payload). You may want to try expanding 'data.payload' instead.",
-    });
-  });
-
   // Stripe's words: stripe/stripe-java#682 ("Invalid Stripe API version: 2019-2-19").
   it('a Stripe-Version that is no Stripe API version: 400 without a code', async () => {
     const stripe = client('version');
@@ -179,21 +158,6 @@ describe('StripeAuthenticationError', () => {
       audit.client(server, 'sk_live_AlsoUnregistered99').apps.secrets.find({ name: '', scope: { type: 'nope' } }),
       { type: 'StripeAuthenticationError', statusCode: 401 },
     );
-  });
-});
-
-describe('StripeIdempotencyError', () => {
-  it('the same key with other parameters: 400 idempotency_error', async () => {
-    const stripe = client('idem');
-    await stripe.apps.secrets.create({ name: 'a', payload: '1', scope: ACCOUNT }, { idempotencyKey: 'k-errors' });
-    const err = await expectStripeError(
-      stripe.apps.secrets.create({ name: 'a', payload: '2', scope: ACCOUNT }, { idempotencyKey: 'k-errors' }),
-      { type: 'StripeIdempotencyError', statusCode: 400, rawType: 'idempotency_error', param: undefined },
-    );
-    expect(err).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
-    expect(err.code).toBeUndefined();
-    expect(err.message).toContain('k-errors');
-    expect(errorBodyOf(err).error.type).toBe('idempotency_error');
   });
 });
 
