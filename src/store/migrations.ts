@@ -210,6 +210,16 @@ export async function migrationsCurrent(engine: MigratableEngine): Promise<boole
   return Object.keys(migrations(engine.capabilities)).every((name) => applied.has(name));
 }
 
+/**
+ * The migrations applied to the database that this release does not know: a newer release migrated
+ * it, and this one would write rows that release's queries cannot find (README, "Upgrading several
+ * instances").
+ */
+export async function unknownMigrations(engine: MigratableEngine): Promise<string[]> {
+  const known = migrations(engine.capabilities);
+  return [...(await appliedMigrations(engine))].filter((name) => !(name in known)).sort();
+}
+
 /** Runs the migrations up to `name`, leaving the schema a database of an earlier version has (tests). */
 export async function migrateTo(engine: MigratableEngine, name: string): Promise<void> {
   const { error } = await migrator(engine).migrateTo(name);

@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliResult, cli } from '../support/cli.js';
 import { startInProcess } from '../support/in-process-server.js';
@@ -180,6 +181,24 @@ describe('start-up failures', () => {
       "run 'secret-store migrate' first",
       'SECRET_STORE_MIGRATE',
     );
+  });
+
+  it('a database migrated by a newer release names its migrations, with or without --no-migrate', async () => {
+    const dataDir = newDir();
+    expect((await cli(['migrate', '--data-dir', dataDir], KEY)).code).toBe(0);
+    const database = new SqliteDatabase(join(dataDir, 'secret-store.db'));
+    database
+      .prepare('insert into kysely_migration (name, timestamp) values (?, ?)')
+      .run('9999_from_a_newer_release', new Date().toISOString());
+    database.close();
+    for (const flags of [[], ['--no-migrate']]) {
+      expectFailure(
+        await cli(['serve', '--port', '0', '--data-dir', dataDir, ...flags], KEY),
+        join(dataDir, 'secret-store.db'),
+        'migrated by a newer release',
+        '9999_from_a_newer_release',
+      );
+    }
   });
 
   it('emulator mode on a public address names --host, --emulator and their variables', async () => {
