@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreEngine } from '../../src/store/engine.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
+import { withinTransaction } from '../../src/store/unit-of-work.js';
 import { createSchema, openTestPostgres, type TestSchema } from '../support/postgres.js';
 
 let schema: TestSchema;
@@ -76,5 +77,46 @@ describe('PostgreSQL write transactions with a lock key', () => {
     } finally {
       await wide.close();
     }
+  });
+
+  it('taken inside a unit of work (BEGIN held back and sent with the lock), run one at a time too', async () => {
+    const wide = await openTestPostgres(schema.url, 4);
+    // A unit of work opens its transaction first and takes the scope's lock inside it.
+    const unitOfWork = (lockKey: string, body: () => Promise<void>) =>
+      wide.writeTransaction((trx) => withinTransaction(wide, trx).writeTransaction(body, lockKey));
+    try {
+      const order: string[] = [];
+      const firstHolds = deferred();
+      const release = deferred();
+      const first = unitOfWork('scope-e', async () => {
+        order.push('first in');
+        firstHolds.resolve();
+        await release.promise;
+        order.push('first out');
+      });
+      await firstHolds.promise;
+      const second = unitOfWork('scope-e', async () => {
+        order.push('second in');
+      });
+      await unitOfWork('scope-f', async () => {
+        order.push('other key');
+      });
+      release.resolve();
+      await Promise.all([first, second]);
+      expect(order).toEqual(['first in', 'other key', 'first out', 'second in']);
+    } finally {
+      await wide.close();
+    }
+  });
+
+  it('commit and roll back without a statement, leaving the connection usable', async () => {
+    await engine.writeTransaction(async () => {});
+    await expect(
+      engine.writeTransaction(async () => {
+        throw new Error('nothing sent');
+      }),
+    ).rejects.toThrow('nothing sent');
+    await engine.writeTransaction((trx) => trx.insertInto('meta').values({ key: 'g', value: '7' }).execute());
+    expect(await storedValue('g')).toBe('7');
   });
 });

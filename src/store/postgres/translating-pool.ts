@@ -11,8 +11,13 @@ import { isPreparedSql } from '../prepared-query.js';
 import { rethrow, type StatementNames } from './named-statements.js';
 import { breaksConnection } from './transactions.js';
 
-/** The statements that open a transaction (with its options) and end one. */
-const BEGIN = /^begin\b/i;
+/**
+ * A BEGIN that may wait for the transaction's first statement: with its options and a pooler's
+ * SET LOCAL, but not with a lock. PostgreSQL takes a transaction's snapshot at its first statement,
+ * so holding back BEGIN alone changes nothing; a lock sent with BEGIN must be held when the caller
+ * goes on (transactions.ts).
+ */
+const BEGIN = /^begin\b[^;]*(;\s*set local [^;]*)?$/i;
 const END = /^(commit|rollback)\s*$/i;
 
 /** The result of a statement not sent, as the driver would give for one without rows. */
