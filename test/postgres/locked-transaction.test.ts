@@ -51,62 +51,51 @@ describe('PostgreSQL write transactions with a lock key', () => {
     expect(await storedValue('b')).toBe('3');
   });
 
-  it('run one at a time for one key, across connections', async () => {
+  /**
+   * Runs, on a pool of four connections: a first holder of one key that waits until released, a
+   * second writer of the same key, and a writer of another key; answers the order they ran in.
+   */
+  async function orderOfWriters(
+    locked: (engine: StoreEngine, lockKey: string, body: () => Promise<void>) => Promise<unknown>,
+  ): Promise<string[]> {
     const wide = await openTestPostgres(schema.url, 4);
     try {
       const order: string[] = [];
       const firstHolds = deferred();
       const release = deferred();
-      const first = wide.writeTransaction(async () => {
+      const first = locked(wide, 'scope-c', async () => {
         order.push('first in');
         firstHolds.resolve();
         await release.promise;
         order.push('first out');
-      }, 'scope-c');
+      });
       await firstHolds.promise;
-      const second = wide.writeTransaction(async () => {
+      const second = locked(wide, 'scope-c', async () => {
         order.push('second in');
-      }, 'scope-c');
+      });
       // Another key is not held up by the first transaction's lock.
-      await wide.writeTransaction(async () => {
+      await locked(wide, 'scope-d', async () => {
         order.push('other key');
-      }, 'scope-d');
+      });
       release.resolve();
       await Promise.all([first, second]);
-      expect(order).toEqual(['first in', 'other key', 'first out', 'second in']);
+      return order;
     } finally {
       await wide.close();
     }
+  }
+
+  it('run one at a time for one key, across connections', async () => {
+    const order = await orderOfWriters((wide, lockKey, body) => wide.writeTransaction(body, lockKey));
+    expect(order).toEqual(['first in', 'other key', 'first out', 'second in']);
   });
 
   it('taken inside a unit of work (BEGIN held back and sent with the lock), run one at a time too', async () => {
-    const wide = await openTestPostgres(schema.url, 4);
     // A unit of work opens its transaction first and takes the scope's lock inside it.
-    const unitOfWork = (lockKey: string, body: () => Promise<void>) =>
-      wide.writeTransaction((trx) => withinTransaction(wide, trx).writeTransaction(body, lockKey));
-    try {
-      const order: string[] = [];
-      const firstHolds = deferred();
-      const release = deferred();
-      const first = unitOfWork('scope-e', async () => {
-        order.push('first in');
-        firstHolds.resolve();
-        await release.promise;
-        order.push('first out');
-      });
-      await firstHolds.promise;
-      const second = unitOfWork('scope-e', async () => {
-        order.push('second in');
-      });
-      await unitOfWork('scope-f', async () => {
-        order.push('other key');
-      });
-      release.resolve();
-      await Promise.all([first, second]);
-      expect(order).toEqual(['first in', 'other key', 'first out', 'second in']);
-    } finally {
-      await wide.close();
-    }
+    const order = await orderOfWriters((wide, lockKey, body) =>
+      wide.writeTransaction((trx) => withinTransaction(wide, trx).writeTransaction(body, lockKey)),
+    );
+    expect(order).toEqual(['first in', 'other key', 'first out', 'second in']);
   });
 
   it('commit and roll back without a statement, leaving the connection usable', async () => {
