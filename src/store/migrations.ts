@@ -13,7 +13,7 @@ import {
 
 import type { EngineCapabilities, StoreEngine } from './engine.js';
 import { nameKeyOf, scopeKeyOf } from './row-keys.js';
-import { isMissingTableError, isVanishedSchemaError } from './store-errors.js';
+import { isConcurrentMigrationError, isMissingTableError, isVanishedSchemaError } from './store-errors.js';
 
 const migrations = (engine: EngineCapabilities): Record<string, Migration> => {
   // Ids sort in creation order byte by byte; PostgreSQL's default collation would not keep that.
@@ -233,6 +233,14 @@ export async function migrateToLatest(engine: MigratableEngine): Promise<string[
     const { error, results } = await migrator(engine).migrateToLatest();
     // The introspection race described above can still hit a real migration; it is worth a retry.
     if (error && attempt < 3 && isVanishedSchemaError(error)) continue;
+    // Another instance migrated the same database at the same moment and committed first (behind a
+    // transaction-pooling pooler kysely's session lock cannot keep them apart, postgres/pooler.ts):
+    // every pending migration runs in one transaction, so once this one failed on the other's
+    // work, that work is whole, and a second look finds nothing left to do.
+    if (error && attempt < 3 && isConcurrentMigrationError(error)) {
+      if (await migrationsCurrent(engine)) return [];
+      continue;
+    }
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }

@@ -102,3 +102,16 @@ export function isMissingTableError(error: unknown): boolean {
 export function isVanishedSchemaError(error: unknown): boolean {
   return error instanceof Error && (error as { code?: unknown }).code === '3F000';
 }
+
+/**
+ * The error a migration gets when another process ran the same migration at the same moment and
+ * committed first: its tables, columns or bookkeeping row exist now (unique_violation,
+ * duplicate_table, duplicate_column, duplicate_object), or the two deadlocked.
+ */
+export function isConcurrentMigrationError(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && ['23505', '42P07', '42701', '42710', '40P01'].includes(code)) return true;
+  }
+  return false;
+}

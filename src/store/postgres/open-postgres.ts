@@ -8,7 +8,13 @@ import type { StoreEngine } from '../engine.js';
 import type { Database } from '../schema.js';
 import { redactDatabaseUrl } from './database-url.js';
 import { poolSelectRunner, rethrow, StatementNames } from './named-statements.js';
-import { describeConnection, namesStatements, type PreparedStatementsMode, probeConnection } from './pooler.js';
+import {
+  describeConnection,
+  namesStatements,
+  PooledPostgresDialect,
+  type PreparedStatementsMode,
+  probeConnection,
+} from './pooler.js';
 import { lockStatement, transaction } from './transactions.js';
 import { translatingPool } from './translating-pool.js';
 
@@ -65,7 +71,10 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
   // new one on the next query, so the server recovers by itself.
   pool.on('error', () => {});
   const names = named ? new StatementNames() : undefined;
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: translatingPool(pool, names) }) });
+  const dialectConfig = { pool: translatingPool(pool, names) };
+  const db = new Kysely<Database>({
+    dialect: pooled ? new PooledPostgresDialect(dialectConfig) : new PostgresDialect(dialectConfig),
+  });
   const onPool = poolSelectRunner(pool, names);
   let migrationSchema: string;
   try {

@@ -7,6 +7,7 @@
  * no named prepared statements. Transactions themselves are needed: statement pooling cannot run
  * them, and the server then refuses to start.
  */
+import { PostgresAdapter, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 
 export type PreparedStatementsMode = 'auto' | 'on' | 'off';
@@ -91,4 +92,23 @@ export function describeConnection(mode: PreparedStatementsMode, shape: Connecti
       : '') +
     '; the statement timeout is set in each transaction; the pooler must run transactions (pool_mode = transaction or session)'
   );
+}
+
+/**
+ * kysely's migration lock is a session-level advisory lock taken outside the migration's
+ * transaction. Behind a pooler the lock, the transaction and the unlock may each run on another
+ * server session: the lock keeps nobody out, and a session left holding it would make the next
+ * migration wait for an hour. There, none is taken; two instances migrating at once are kept apart
+ * by the migrations themselves (each runs in one transaction, and the loser fails on the winner's
+ * tables and looks again, migrations.ts).
+ */
+class PoolerAdapter extends PostgresAdapter {
+  override async acquireMigrationLock(): Promise<void> {}
+  override async releaseMigrationLock(): Promise<void> {}
+}
+
+export class PooledPostgresDialect extends PostgresDialect {
+  override createAdapter(): PostgresAdapter {
+    return new PoolerAdapter();
+  }
 }
