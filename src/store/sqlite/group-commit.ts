@@ -5,12 +5,11 @@
  * that fails rolls back alone. No caller hears "done" before the commit that contains its write is
  * durable (`afterCommit`, see wal-sync.ts).
  */
-import { sql } from 'kysely';
 import type { Db } from '../schema.js';
 import { translateDriverError } from '../store-errors.js';
 
-/** Runs a statement without results (BEGIN, SAVEPOINT, COMMIT...) on the writing connection. */
-export type ControlStatement = (conn: Db, text: string) => Promise<void> | void;
+/** Runs a statement without results (BEGIN, SAVEPOINT, COMMIT...) on the writing connection, now. */
+export type ControlStatement = (text: string) => void;
 
 interface PendingWrite {
   readonly fn: (trx: Db) => Promise<unknown>;
@@ -27,13 +26,12 @@ export class GroupCommit {
     /** Resolves once everything committed so far is on disk. */
     private readonly afterCommit: () => Promise<void>,
     /**
-     * How BEGIN, SAVEPOINT, RELEASE, COMMIT and ROLLBACK run. kysely compiles and schedules each
-     * one as a query of its own; straight on the connection they cost a fraction of that, and an
-     * audited find pays a savepoint and its release in the batch it joins.
+     * How BEGIN, SAVEPOINT, RELEASE, COMMIT and ROLLBACK run: straight on the connection the batch
+     * holds. kysely would compile and schedule each as a query of its own; straight on the
+     * connection they cost a fraction of that, and an audited find pays a savepoint and its
+     * release in the batch it joins.
      */
-    private readonly control: ControlStatement = async (conn, text) => {
-      await sql.raw(text).execute(conn);
-    },
+    private readonly control: ControlStatement,
     private readonly maxBatch = 500,
   ) {}
 
@@ -62,7 +60,7 @@ export class GroupCommit {
       settled = await this.db.connection().execute(async (conn) => {
         const done: Array<() => void> = [];
         try {
-          await this.control(conn, 'begin immediate');
+          this.control('begin immediate');
           // A batch of one needs no savepoint: if it fails, the whole transaction rolls back below.
           if (batch.length === 1) {
             const [write] = batch as [PendingWrite];
@@ -71,11 +69,11 @@ export class GroupCommit {
           } else {
             for (const write of batch) done.push(await this.isolated(conn, write));
           }
-          await this.control(conn, 'commit');
+          this.control('commit');
           return done;
         } catch (error) {
           try {
-            await this.control(conn, 'rollback');
+            this.control('rollback');
           } catch {
             // Nothing left to roll back (the failure ended the transaction): the first error counts.
           }
@@ -94,14 +92,14 @@ export class GroupCommit {
 
   /** Runs one write of a batch in a savepoint; its failure rolls back that write only. */
   private async isolated(conn: Db, write: PendingWrite): Promise<() => void> {
-    await this.control(conn, 'savepoint write');
+    this.control('savepoint write');
     try {
       const value = await write.fn(conn);
-      await this.control(conn, 'release write');
+      this.control('release write');
       return () => write.resolve(value);
     } catch (error) {
-      await this.control(conn, 'rollback to write');
-      await this.control(conn, 'release write');
+      this.control('rollback to write');
+      this.control('release write');
       return () => write.reject(error);
     }
   }

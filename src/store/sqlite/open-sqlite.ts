@@ -95,7 +95,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
         ? (native.inTransaction ? onReader : onIdleWriter)(text, parameters)
         : onWriter(text, parameters)) ?? target.executeQuery(CompiledQuery.raw(text, [...parameters])),
     externalChanges,
-    writeTransaction: new GroupCommit(db, walSync, (_, text) => {
+    writeTransaction: new GroupCommit(db, walSync, (text) => {
       onWriter(text, []);
     }).run,
     // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
@@ -135,7 +135,7 @@ function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
     writeTransaction: new GroupCommit(
       db,
       async () => {},
-      (_, text) => {
+      (text) => {
         onWriter(text, []);
       },
     ).run,
