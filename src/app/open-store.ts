@@ -12,7 +12,7 @@ import type { MasterKey } from '../crypto/payload-cipher.js';
 import type { Logger } from '../logging/logger.js';
 import type { StoreEngine } from '../store/engine.js';
 import { MetaStore } from '../store/meta-store.js';
-import { migrateToLatest, migrationsCurrent, unknownMigrations } from '../store/migrations.js';
+import { migrateToLatest, schemaState } from '../store/migrations.js';
 import { redactDatabaseUrl } from '../store/postgres/database-url.js';
 import { openPostgres } from '../store/postgres/open-postgres.js';
 import { IN_MEMORY, openSqlite } from '../store/sqlite/open-sqlite.js';
@@ -155,18 +155,19 @@ export async function openStore(config: StoreConfig, options: OpenOptions = {}):
         : fn().catch((error: unknown) => {
             throw sqliteFailure(config.databaseFile, error);
           });
-    const newer = await step(() => unknownMigrations(engine));
+    // One read of where the schema stands; the migrations run only when some are pending.
+    const { current, newer } = await step(() => schemaState(engine));
     if (newer.length > 0) {
       throw new StartupError(
         `the database schema of ${where} was migrated by a newer release of secret-store (${newer.join(', ')}): start that release, not this one`,
       );
     }
-    if (config.migrate) await step(() => migrateToLatest(engine));
-    else if (!(await step(() => migrationsCurrent(engine)))) {
+    if (!current && !config.migrate) {
       throw new StartupError(
         `the database schema of ${where} is not up to date: run 'secret-store migrate' first, or let the server migrate it (without --no-migrate, and SECRET_STORE_MIGRATE unset)`,
       );
     }
+    if (!current) await step(() => migrateToLatest(engine));
     return engine;
   } catch (error) {
     await engine.close();

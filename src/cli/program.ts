@@ -1,6 +1,7 @@
 import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { StartupError } from '../app/startup-error.js';
 import { ConfigError } from '../config/server-config.js';
+import { NewerSchemaError } from '../store/store-errors.js';
 import { registerAudit } from './audit-command.js';
 import { registerBackup } from './backup-command.js';
 import { CliError } from './cli-error.js';
@@ -47,7 +48,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   return program;
 }
 
-const KNOWN_ERRORS = [CliError, ConfigError, StartupError];
+const KNOWN_ERRORS = [CliError, ConfigError, StartupError, NewerSchemaError];
 
 /**
  * commander's own output (help, usage errors) to the run's streams. Help width and colours follow

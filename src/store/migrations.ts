@@ -13,7 +13,12 @@ import {
 
 import type { EngineCapabilities, StoreEngine } from './engine.js';
 import { nameKeyOf, scopeKeyOf } from './row-keys.js';
-import { isConcurrentMigrationError, isMissingTableError, isVanishedSchemaError } from './store-errors.js';
+import {
+  isConcurrentMigrationError,
+  isMissingTableError,
+  isVanishedSchemaError,
+  NewerSchemaError,
+} from './store-errors.js';
 
 const migrations = (engine: EngineCapabilities): Record<string, Migration> => {
   // Ids sort in creation order byte by byte; PostgreSQL's default collation would not keep that.
@@ -204,20 +209,22 @@ async function appliedMigrations(engine: MigratableEngine): Promise<Set<string>>
   }
 }
 
-/** True when every known migration has run; readiness and `migrate --check` use it. */
-export async function migrationsCurrent(engine: MigratableEngine): Promise<boolean> {
+/**
+ * Where the schema stands, from one read of the bookkeeping table: whether every known migration
+ * has run, and the applied ones this release does not know.
+ */
+export async function schemaState(engine: MigratableEngine): Promise<{ current: boolean; newer: string[] }> {
   const applied = await appliedMigrations(engine);
-  return Object.keys(migrations(engine.capabilities)).every((name) => applied.has(name));
+  const known = migrations(engine.capabilities);
+  return {
+    current: Object.keys(known).every((name) => applied.has(name)),
+    newer: [...applied].filter((name) => !(name in known)).sort(),
+  };
 }
 
-/**
- * The migrations applied to the database that this release does not know: a newer release migrated
- * it, and this one would write rows that release's queries cannot find (README, "Upgrading several
- * instances").
- */
-export async function unknownMigrations(engine: MigratableEngine): Promise<string[]> {
-  const known = migrations(engine.capabilities);
-  return [...(await appliedMigrations(engine))].filter((name) => !(name in known)).sort();
+/** True when every known migration has run; readiness and `migrate --check` use it. */
+export async function migrationsCurrent(engine: MigratableEngine): Promise<boolean> {
+  return (await schemaState(engine)).current;
 }
 
 /** Runs the migrations up to `name`, leaving the schema a database of an earlier version has (tests). */
@@ -228,7 +235,9 @@ export async function migrateTo(engine: MigratableEngine, name: string): Promise
 
 /** Runs every migration not yet applied; returns the names it ran. */
 export async function migrateToLatest(engine: MigratableEngine): Promise<string[]> {
-  if (await migrationsCurrent(engine)) return [];
+  const { current, newer } = await schemaState(engine);
+  if (newer.length > 0) throw new NewerSchemaError(newer);
+  if (current) return [];
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator(engine).migrateToLatest();
     // The introspection race described above can still hit a real migration; it is worth a retry.

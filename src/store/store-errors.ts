@@ -115,3 +115,14 @@ export function isConcurrentMigrationError(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * A database that a newer release has migrated: this release does not know some of its migrations,
+ * and would write rows that release's queries cannot find (README, "Upgrading several instances").
+ */
+export class NewerSchemaError extends Error {
+  constructor(readonly newer: readonly string[]) {
+    super(`the database was migrated by a newer release of secret-store (${newer.join(', ')}): use that release`);
+    this.name = 'NewerSchemaError';
+  }
+}

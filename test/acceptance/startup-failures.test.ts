@@ -183,7 +183,7 @@ describe('start-up failures', () => {
     );
   });
 
-  it('a database migrated by a newer release names its migrations, with or without --no-migrate', async () => {
+  it('a database migrated by a newer release names its migrations, with or without --no-migrate, and migrate refuses it', async () => {
     const dataDir = newDir();
     expect((await cli(['migrate', '--data-dir', dataDir], KEY)).code).toBe(0);
     const database = new SqliteDatabase(join(dataDir, 'secret-store.db'));
@@ -199,6 +199,11 @@ describe('start-up failures', () => {
         '9999_from_a_newer_release',
       );
     }
+    // Nor does this release's `migrate` call such a database up to date.
+    const migrated = await cli(['migrate', '--data-dir', dataDir], KEY);
+    expect(migrated.code).toBe(1);
+    expect(migrated.stderr).toContain('migrated by a newer release of secret-store (9999_from_a_newer_release)');
+    expect(migrated.stderr).not.toMatch(/unexpected error|\n\s+at /);
   });
 
   it('emulator mode on a public address names --host, --emulator and their variables', async () => {
