@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -20,7 +20,8 @@ import pg from 'pg';
 import { migrateToLatest } from '../src/store/migrations.js';
 import { openPostgres } from '../src/store/postgres/open-postgres.js';
 import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
-import { benchKey, seed, slot } from './seed.js';
+import { cpuSeconds, findRequest, listRequest, type RequestSpec, replaceRequest } from './requests.js';
+import { seed } from './seed.js';
 
 const [baseArg, headArg] = process.argv.slice(2);
 if (!baseArg) {
@@ -47,46 +48,10 @@ const PIN = os.cpus().length >= 2 && process.env.AB_PIN !== '0';
 if (PIN) spawnSync('taskset', ['-acp', '1', String(process.pid)]);
 const CONNECTIONS = 32;
 
-const pick = () => slot(Math.floor(Math.random() * POPULATION));
-const headers = (platform: number) => ({
-  authorization: `Bearer ${benchKey(platform)}`,
-  'content-type': 'application/x-www-form-urlencoded',
-});
-
-const REQUESTS: Record<string, autocannon.Request> = {
-  find: {
-    method: 'GET',
-    setupRequest: (req) => {
-      const s = pick();
-      const path = `/v1/apps/secrets/find?name=${s.name}&scope[type]=user&scope[user]=${s.user}&expand[]=payload`;
-      return { ...req, path, headers: headers(s.platform) };
-    },
-  },
-  set: {
-    method: 'POST',
-    path: '/v1/apps/secrets',
-    setupRequest: (req) => {
-      const s = pick();
-      const body = `name=${s.name}&payload=p-${randomBytes(6).toString('hex')}&scope[type]=user&scope[user]=${s.user}`;
-      return { ...req, headers: headers(s.platform), body };
-    },
-  },
-  list: {
-    method: 'GET',
-    setupRequest: (req) => {
-      const s = pick();
-      return {
-        ...req,
-        path: `/v1/apps/secrets?scope[type]=user&scope[user]=${s.user}&limit=10`,
-        headers: headers(s.platform),
-      };
-    },
-  },
-};
-
-const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+const REQUESTS: Record<string, RequestSpec> = {
+  find: findRequest(POPULATION),
+  set: replaceRequest(POPULATION),
+  list: listRequest(POPULATION, 10),
 };
 
 async function start(
@@ -127,7 +92,7 @@ async function cpuPerRequest(dir: string, scenario: string, template: string, en
   const { child, port } = await start(dir, dataDir, env);
   try {
     const url = `http://127.0.0.1:${port}`;
-    const requests = [REQUESTS[scenario] as autocannon.Request];
+    const requests = [REQUESTS[scenario] as RequestSpec];
     await autocannon({ url, connections: CONNECTIONS, duration: 1, requests });
     const pid = child.pid as number;
     const before = cpuSeconds(pid);
