@@ -133,7 +133,7 @@ const rowValues = (row: AuditRow) => AUDIT_COLUMNS.map((column) => row[column]);
 
 /** One row's insert, bound as the row's values in AUDIT_COLUMNS order. */
 function preparedInsert(
-  engine: Pick<StoreEngine, 'db' | 'runPrepared'>,
+  engine: Pick<StoreEngine, 'db' | 'runPrepared' | 'deferToCommit'>,
 ): PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never> {
   return prepare<ReadonlyArray<AuditRow[keyof AuditRow]>, never>(engine, (s) => {
     const row: Record<string, unknown> = {};
@@ -146,41 +146,47 @@ function preparedInsert(
 
 /**
  * Entries recorded on their own (payload reads, refused requests) are written in batches: under
- * load one commit records many requests. On SQLite each entry is its own write in the group commit
- * (its own savepoint), so a row that fails rolls back alone. On PostgreSQL a batch is one statement;
- * if it fails, its rows are appended one by one, so only the row at fault fails its request.
+ * load one commit records many requests. A batch is one write (one statement on PostgreSQL, one
+ * write of the group commit on SQLite); if it fails, its rows are appended one by one, so only the
+ * row at fault fails its request.
  */
 export class SqlAuditLog implements AuditLog {
   private pending: PendingEntry[] = [];
   private scheduled = false;
   private appending: Promise<void> = Promise.resolve();
-  /** Set where the engine appends a batch in one statement (PostgreSQL). */
-  private readonly appendRows: AppendRows | undefined;
+  private readonly appendRows: AppendRows;
   private readonly insert: PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never>;
 
-  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'writeTransaction' | 'runPrepared' | 'capabilities'>) {
-    this.appendRows = engine.capabilities.bulkAppender?.('audit_log', AUDIT_APPEND_COLUMNS);
+  constructor(
+    private readonly engine: Pick<
+      StoreEngine,
+      'db' | 'writeTransaction' | 'runPrepared' | 'deferToCommit' | 'capabilities'
+    >,
+  ) {
     this.insert = preparedInsert(engine);
+    // Without a bulk appender (an engine confined to a transaction), a batch is a plain transaction.
+    this.appendRows =
+      engine.capabilities.bulkAppender?.('audit_log', AUDIT_APPEND_COLUMNS) ??
+      ((rows) =>
+        engine.writeTransaction(async (trx) => {
+          for (const row of rows) await this.insert.execute(trx, row as ReturnType<typeof rowValues>);
+        }));
   }
 
-  /** An appender for the unit of work whose transaction is `trx`. */
+  /**
+   * An appender for the unit of work whose transaction is `trx`. Nothing in the unit reads the row
+   * back, so it may go with the transaction's COMMIT (`StoreEngine.deferToCommit`).
+   */
   within(trx: Db): AuditAppender {
     return {
-      append: async (entry) => {
-        await this.insert.execute(trx, rowValues(toRow(entry)));
-      },
+      append: (entry) => this.insert.atCommit(trx, rowValues(toRow(entry))),
     };
   }
 
   record(entry: AuditEntry): Promise<void> {
-    if (!this.appendRows) {
-      return this.engine.writeTransaction(async (trx) => {
-        await this.insert.execute(trx, rowValues(toRow(entry)));
-      });
-    }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ entry, resolve, reject });
-      this.schedule(this.appendRows as AppendRows);
+      this.schedule(this.appendRows);
     });
   }
 

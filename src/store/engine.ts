@@ -33,11 +33,11 @@ export interface EngineCapabilities {
    */
   readonly longTextIndexMethod?: 'hash';
   /**
-   * Where the engine does it better than a transaction: makes a function that appends rows to
-   * `table` (names from code, never from input) in one statement that commits on its own.
-   * PostgreSQL passes one array per column and unnests them in order, so a batch of any size is one
-   * prepared statement and one round trip instead of BEGIN, a few inserts and COMMIT. Undefined on
-   * SQLite, whose writes do best inside the group commit, and inside a unit of work.
+   * Makes a function that appends rows to `table` (names from code, never from input) as one write
+   * that commits on its own, all of them or none. PostgreSQL passes one array per column and
+   * unnests them in order, so a batch of any size is one prepared statement and one round trip
+   * instead of BEGIN, a few inserts and COMMIT. SQLite makes the batch one write of the group
+   * commit. Undefined inside a unit of work, whose rows commit with it.
    */
   readonly bulkAppender?: (table: string, columns: readonly AppendColumn[]) => AppendRows;
 }
@@ -72,6 +72,14 @@ export interface StoreEngine {
    * than kysely's executor, through kysely otherwise.
    */
   runPrepared(db: Db, sql: string, parameters: readonly unknown[]): MaybePromise<QueryResult<unknown>>;
+  /**
+   * Takes a write whose result nobody reads (an audit row) to send with the COMMIT of `trx`, a write
+   * transaction of the engine's, in the same round trip; answers false where it does not, and the
+   * caller runs it now. PostgreSQL does (postgres/transactions.ts): one round trip less per unit of
+   * work. If the statement fails there, the whole transaction rolls back and its commit rejects,
+   * just as if it had failed on its own. SQLite has no round trips to save.
+   */
+  readonly deferToCommit?: (trx: Db, sql: string, parameters: readonly unknown[]) => boolean;
   /** Runs `fn` on one consistent snapshot of the database, while writers carry on. */
   readSnapshot<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /**

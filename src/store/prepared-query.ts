@@ -26,6 +26,11 @@ export interface PreparedQuery<Params, Row> {
   execute(db: Db, params: Params): Promise<QueryResult<Row>>;
   /** The rows of a select. */
   rows(db: Db, params: Params): Promise<Row[]>;
+  /**
+   * A write whose result nobody reads, in the write transaction `db`: sent with its COMMIT where the
+   * engine can (`StoreEngine.deferToCommit`), run now otherwise.
+   */
+  atCommit(db: Db, params: Params): Promise<void>;
 }
 
 /**
@@ -38,7 +43,7 @@ export const isPreparedSql = (text: string): boolean => preparedSql.has(text);
 
 /** A query of `engine`'s, built by `build` from slots, compiled once. */
 export function prepare<Params extends object, Row>(
-  engine: Pick<StoreEngine, 'runPrepared'>,
+  engine: Pick<StoreEngine, 'runPrepared' | 'deferToCommit'>,
   build: (slots: Slots<Params>) => Compilable<Row>,
 ): PreparedQuery<Params, Row> {
   const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) }) as Slots<Params>;
@@ -49,11 +54,14 @@ export function prepare<Params extends object, Row>(
     if (!(parameter instanceof Slot)) throw new Error(`prepared query has a value outside its slots: ${compiled.sql}`);
     return parameter.name as keyof Params;
   });
+  const values = (params: Params) => order.map((name) => params[name]);
   const execute = async (db: Db, params: Params): Promise<QueryResult<Row>> =>
-    (await engine.runPrepared(
-      db,
-      compiled.sql,
-      order.map((name) => params[name]),
-    )) as QueryResult<Row>;
-  return { execute, rows: async (db, params) => (await execute(db, params)).rows };
+    (await engine.runPrepared(db, compiled.sql, values(params))) as QueryResult<Row>;
+  return {
+    execute,
+    rows: async (db, params) => (await execute(db, params)).rows,
+    atCommit: async (db, params) => {
+      if (!engine.deferToCommit?.(db, compiled.sql, values(params))) await execute(db, params);
+    },
+  };
 }

@@ -18,6 +18,7 @@ export function withinTransaction(engine: StoreEngine, trx: Db): StoreEngine {
     capabilities: Object.assign({}, engine.capabilities, { bulkAppender: undefined }),
     db: trx,
     runPrepared: engine.runPrepared,
+    deferToCommit: engine.deferToCommit,
     description: engine.description,
     migrationSchema: engine.migrationSchema,
     readSnapshot: (fn) => fn(trx),

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { StoreEngine } from '../engine.js';
 import type { Database } from '../schema.js';
 import { redactDatabaseUrl } from './database-url.js';
+import { inlineParameters } from './inline-parameters.js';
 import { poolSelectRunner, rethrow, StatementNames } from './named-statements.js';
 import {
   describeConnection,
@@ -15,7 +16,7 @@ import {
   type PreparedStatementsMode,
   probeConnection,
 } from './pooler.js';
-import { lockStatement, transaction } from './transactions.js';
+import { deferUntilCommit, lockStatement, transaction } from './transactions.js';
 import { translatingPool } from './translating-pool.js';
 
 export interface PostgresOptions {
@@ -111,6 +112,8 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     runPrepared: (target, text, parameters) =>
       (target === db ? onPool(text, parameters) : undefined) ??
       target.executeQuery(CompiledQuery.raw(text, [...parameters])),
+    deferToCommit: (trx, text, parameters) =>
+      deferUntilCommit(trx, inlineParameters(text, parameters, postgres.escapeLiteral)),
     writeTransaction: (fn, lockKey) =>
       transaction(db, lockKey === undefined ? begin : `${begin}; ${lock(lockKey)}`, fn),
     lockWithin: async (trx, lockKey) => {

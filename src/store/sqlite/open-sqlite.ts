@@ -9,7 +9,7 @@ import { CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
 import type { EngineCapabilities, StoreEngine } from '../engine.js';
 import type { Database, Db } from '../schema.js';
 import { GroupCommit } from './group-commit.js';
-import { statementRunner, withStatementCache } from './statement-cache.js';
+import { type StatementRunner, statementRunner, withStatementCache } from './statement-cache.js';
 import { WalSync } from './wal-sync.js';
 
 /** The file name that opens SQLite in memory: nothing is written to disk, everything is gone at close. */
@@ -27,10 +27,26 @@ export interface SqliteOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
-const SQLITE_CAPABILITIES: EngineCapabilities = {
-  bytesType: 'blob',
-  autoIncrementKey: { type: 'integer', autoIncrement: true },
-};
+/**
+ * `bulkAppender` on SQLite: a batch of rows is one write of the group commit, inserted one after
+ * the other with one prepared statement and no savepoint of their own (the write's savepoint undoes
+ * them together). Each row as a write of its own paid a savepoint, its release and the promises of
+ * a write in the batch.
+ */
+function sqliteCapabilities(writeTransaction: StoreEngine['writeTransaction'], onWriter: StatementRunner) {
+  const capabilities: EngineCapabilities = {
+    bytesType: 'blob',
+    autoIncrementKey: { type: 'integer', autoIncrement: true },
+    bulkAppender: (table, columns) => {
+      const text = `insert into "${table}" (${columns.map((c) => `"${c.name}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+      return (rows) =>
+        writeTransaction(async () => {
+          for (const row of rows) onWriter(text, row);
+        });
+    },
+  };
+  return capabilities;
+}
 
 /** Runs `fn` in one deferred transaction on the writing connection: one consistent snapshot. */
 function snapshotReader(db: Db): StoreEngine['readSnapshot'] {
@@ -78,9 +94,12 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     }
     return seenVersion;
   };
+  const writeTransaction = new GroupCommit(db, walSync, (text) => {
+    onWriter(text, []);
+  }).run;
   return {
     kind: 'sqlite',
-    capabilities: SQLITE_CAPABILITIES,
+    capabilities: sqliteCapabilities(writeTransaction, onWriter),
     db,
     description: `sqlite ${options.file}`,
     // Prepared selects on the engine's database (a find, a key lookup, a page of a list) run outside
@@ -95,9 +114,7 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
         ? (native.inTransaction ? onReader : onIdleWriter)(text, parameters)
         : onWriter(text, parameters)) ?? target.executeQuery(CompiledQuery.raw(text, [...parameters])),
     externalChanges,
-    writeTransaction: new GroupCommit(db, walSync, (text) => {
-      onWriter(text, []);
-    }).run,
+    writeTransaction,
     // One connection writes, and BEGIN IMMEDIATE already excludes every other writer.
     lockWithin: async () => {},
     readSnapshot: snapshotReader(db),
@@ -122,9 +139,16 @@ function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
   const statements = withStatementCache(native);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const onWriter = statementRunner(statements, false);
+  const writeTransaction = new GroupCommit(
+    db,
+    async () => {},
+    (text) => {
+      onWriter(text, []);
+    },
+  ).run;
   return {
     kind: 'sqlite',
-    capabilities: SQLITE_CAPABILITIES,
+    capabilities: sqliteCapabilities(writeTransaction, onWriter),
     db,
     description: 'sqlite in memory',
     runPrepared: (target, text, parameters) =>
@@ -132,13 +156,7 @@ function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
       target.executeQuery(CompiledQuery.raw(text, [...parameters])),
     // Nothing but this process can reach a database in its memory.
     externalChanges: () => 0,
-    writeTransaction: new GroupCommit(
-      db,
-      async () => {},
-      (text) => {
-        onWriter(text, []);
-      },
-    ).run,
+    writeTransaction,
     lockWithin: async () => {},
     readSnapshot: snapshotReader(db),
     snapshot: () => native.serialize(),

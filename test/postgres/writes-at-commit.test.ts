@@ -1,0 +1,173 @@
+/**
+ * A unit of work's audit row goes with its COMMIT on PostgreSQL (`StoreEngine.deferToCommit`):
+ * written into the SQL as literals, in the same round trip. These tests hold it to the promises of a
+ * statement run on its own: it lands only with the commit, every value comes back as it went in,
+ * and if it fails, nothing of the transaction stays and the connection serves the next one.
+ */
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuditEntry, SqlAuditLog } from '../../src/audit/audit-log.js';
+import type { StoreEngine } from '../../src/store/engine.js';
+import { migrateToLatest } from '../../src/store/migrations.js';
+import { prepare } from '../../src/store/prepared-query.js';
+import type { StoredSecret } from '../../src/store/secret-store.js';
+import { SqlSecretStore } from '../../src/store/sql-secret-store.js';
+import { UnitOfWork, withinTransaction } from '../../src/store/unit-of-work.js';
+import { createSchema, openTestPostgres, type TestSchema } from '../support/postgres.js';
+
+let schema: TestSchema;
+let engine: StoreEngine;
+
+beforeAll(async () => {
+  schema = await createSchema('atcommit');
+  // One connection: a transaction left open or aborted on it would break every later test.
+  engine = await openTestPostgres(schema.url, 1);
+  await migrateToLatest(engine);
+});
+
+afterAll(async () => {
+  await engine.close();
+  await schema.drop();
+});
+
+const insertMeta = () =>
+  prepare<{ key: string; value: string }, never>(engine, (s) =>
+    engine.db.insertInto('meta').values({ key: s.key, value: s.value }),
+  );
+const storedValue = async (key: string) =>
+  (await engine.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
+
+describe('a write sent with COMMIT on PostgreSQL', () => {
+  it('lands with the commit, not before', async () => {
+    const insert = insertMeta();
+    let seenInside: string | undefined = 'not looked';
+    await engine.writeTransaction(async (trx) => {
+      await insert.atCommit(trx, { key: 'later', value: 'v' });
+      seenInside = (await trx.selectFrom('meta').select('value').where('key', '=', 'later').executeTakeFirst())?.value;
+    });
+    expect(seenInside).toBeUndefined();
+    expect(await storedValue('later')).toBe('v');
+  });
+
+  it('keeps every value as it went in, whatever characters it holds', async () => {
+    const insert = insertMeta();
+    const values = [
+      `it's`,
+      'back\\slash \\x00 \\n',
+      '$1 $2 $$ quoted $$',
+      "'); drop table meta; --",
+      'ünïcödé ✓ 𝄞',
+      '',
+    ];
+    await engine.writeTransaction(async (trx) => {
+      for (const [i, value] of values.entries()) await insert.atCommit(trx, { key: `odd-${i}`, value });
+    });
+    for (const [i, value] of values.entries()) expect(await storedValue(`odd-${i}`)).toBe(value);
+  });
+
+  it('keeps bytes as they went in, a quote, a backslash and a NUL among them', async () => {
+    await sql`create table blobs (k text primary key, v bytea not null)`.execute(engine.db);
+    // biome-ignore lint/suspicious/noExplicitAny: a table of this test's own, outside the schema's types
+    const db = engine.db as any;
+    const insert = prepare<{ k: string; v: Buffer }, never>(engine, (s) =>
+      db.insertInto('blobs').values({ k: s.k, v: s.v }),
+    );
+    const bytes = Buffer.from([0, 0x27, 0x5c, 0x78, 0xff, 0x0a, 0x22, 0x3b]);
+    await engine.writeTransaction(async (trx) => {
+      await insert.atCommit(trx, { k: 'odd', v: bytes });
+      await insert.atCommit(trx, { k: 'empty', v: Buffer.alloc(0) });
+    });
+    const rows = await db.selectFrom('blobs').select(['k', 'v']).orderBy('k').execute();
+    expect(rows).toEqual([
+      { k: 'empty', v: Buffer.alloc(0) },
+      { k: 'odd', v: bytes },
+    ]);
+  });
+
+  it('rolls the whole transaction back when it fails, and leaves the connection usable', async () => {
+    const insert = insertMeta();
+    const failed = engine.writeTransaction(async (trx) => {
+      await trx.insertInto('meta').values({ key: 'kept-out', value: '1' }).execute();
+      // The same key twice: the second insert breaks the primary key, at COMMIT.
+      await insert.atCommit(trx, { key: 'twice', value: 'a' });
+      await insert.atCommit(trx, { key: 'twice', value: 'b' });
+    });
+    await expect(failed).rejects.toThrow();
+    expect(await storedValue('kept-out')).toBeUndefined();
+    expect(await storedValue('twice')).toBeUndefined();
+    await engine.writeTransaction(async (trx) => {
+      await insert.atCommit(trx, { key: 'after', value: 'ok' });
+    });
+    expect(await storedValue('after')).toBe('ok');
+  });
+
+  it('goes with the commit of a unit of work, whose stores see the engine through the transaction', async () => {
+    const insert = prepare<{ key: string; value: string }, never>(
+      { runPrepared: engine.runPrepared, deferToCommit: engine.deferToCommit },
+      (s) => engine.db.insertInto('meta').values({ key: s.key, value: s.value }),
+    );
+    await engine.writeTransaction(async (trx) => {
+      const confined = withinTransaction(engine, trx);
+      await insert.atCommit(confined.db, { key: 'unit', value: 'of work' });
+    });
+    expect(await storedValue('unit')).toBe('of work');
+  });
+
+  it('runs at once outside a transaction', async () => {
+    await insertMeta().atCommit(engine.db, { key: 'alone', value: 'now' });
+    expect(await storedValue('alone')).toBe('now');
+  });
+
+  it('leaves a create in a unit of work three queries: BEGIN with the lock, the occupancy, the rest with COMMIT', async () => {
+    const store = new SqlSecretStore(engine);
+    const audit = new SqlAuditLog(engine);
+    const unit = new UnitOfWork(engine, (trx) => ({ secrets: store.within(trx), audit: audit.within(trx) }));
+    const stored: StoredSecret = {
+      platform: 'acct_p',
+      account: 'acct_p',
+      livemode: false,
+      scopeType: 'account',
+      scopeUser: '',
+      name: 'counted',
+      id: 'appsecret_counted',
+      created: 1_800_000_000,
+      expiresAt: null,
+      ciphertext: Buffer.from([0, 1, 0x27, 0x5c]),
+    };
+    const entry: AuditEntry = {
+      time: 1_800_000_000,
+      requestId: 'req_counted',
+      keyId: null,
+      platform: 'acct_p',
+      account: 'acct_p',
+      livemode: false,
+      operation: 'apps.secret.create',
+      scopeType: 'account',
+      scopeUser: null,
+      name: 'counted',
+      outcome: 'ok',
+      status: 200,
+    };
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: Parameters<typeof query>) {
+      const [config] = args;
+      sent.push(typeof config === 'string' ? config : (config as { text: string }).text);
+      return query.apply(this, args);
+    } as typeof query;
+    try {
+      await unit.write(async (stores) => {
+        expect(await stores.secrets.put(stored, { now: 1_800_000_000, maxPerScope: 10 })).toBe('created');
+        await stores.audit.append(entry);
+      });
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(sent).toHaveLength(3);
+    expect(sent[0]).toMatch(/^begin; select pg_advisory_xact_lock/);
+    expect(sent[2]).toMatch(/^insert into "secrets" .*; insert into "audit_log" .*; commit$/s);
+    expect((await store.find({ ...stored }, 1_800_000_000))?.ciphertext).toEqual(stored.ciphertext);
+    expect((await audit.query({ limit: 5 })).map((e) => e.requestId)).toContain('req_counted');
+  });
+});
