@@ -6,8 +6,10 @@
  * and the ratio B / A per scenario. Used for the figures in performance commits (BENCHMARKS.md).
  *
  * AB_ROUNDS (default 5) turns per build, AB_SECONDS (default 3) per measurement after a 1 s warm-up,
- * AB_SCENARIOS (default "find,set,list") to choose, AB_DATABASE_URL to run on PostgreSQL instead,
- * AB_FRESH=1 to start each server on an empty database it migrates itself (for builds whose schemas
+ * AB_SCENARIOS (default "find,set,list"; "iset" is a set with an Idempotency-Key) to choose,
+ * AB_DATABASE_URL to run on PostgreSQL instead, AB_PIN=0 not to pin the server and the load to
+ * cores of their own (PostgreSQL's processes share them), AB_NODE_FLAGS for the server's node (a
+ * profile: "--cpu-prof --cpu-prof-dir=DIR"), AB_FRESH=1 to start each server on an empty database it migrates itself (for builds whose schemas
  * differ; a set then creates before it replaces, and a find answers 404).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -51,6 +53,7 @@ const CONNECTIONS = 32;
 const REQUESTS: Record<string, RequestSpec> = {
   find: findRequest(POPULATION),
   set: replaceRequest(POPULATION),
+  iset: replaceRequest(POPULATION, { idempotent: true }),
   list: listRequest(POPULATION, 10),
 };
 

@@ -2,7 +2,7 @@
  * What the bench scripts share: the requests they load a server with (each on a random secret of
  * the seeded population, made by its platform's key, see seed.ts) and the server's CPU time.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type autocannon from 'autocannon';
 import { benchKey, slot } from './seed.js';
@@ -41,15 +41,22 @@ export const findRequest = (population: number): RequestSpec =>
 export const listRequest = (population: number, limit: number): RequestSpec =>
   slotGet(population, (s) => `/v1/apps/secrets?scope[type]=user&scope[user]=${s.user}&limit=${limit}`);
 
-export function replaceRequest(population: number): RequestSpec {
+/**
+ * A set of a random seeded secret's name, which replaces it. `idempotent`: with a fresh
+ * Idempotency-Key, as stripe-node sends on every POST, so the write also claims and completes an
+ * idempotency record.
+ */
+export function replaceRequest(population: number, options: { idempotent?: boolean } = {}): RequestSpec {
   return {
     method: 'POST',
     path: '/v1/apps/secrets',
     setupRequest: (req) => {
       const s = slot(pick(population));
+      const headers: Record<string, string> = bearer(benchKey(s.platform));
+      if (options.idempotent) headers['idempotency-key'] = `stripe-node-retry-${randomUUID()}`;
       return {
         ...req,
-        headers: bearer(benchKey(s.platform)),
+        headers,
         body: `name=${s.name}&payload=replaced-${randomBytes(8).toString('hex')}&scope[type]=user&scope[user]=${s.user}`,
       };
     },

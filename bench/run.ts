@@ -278,6 +278,7 @@ async function measureEngine(run: EngineRun, withScale: boolean): Promise<void> 
     const list1k = await measure('list (limit 10)', target, server, [listRequest(SMALL, 10)]);
     await measure('list (limit 100)', target, server, [listRequest(SMALL, 100)]);
     await measure('set (replace)', target, server, [replaceRequest(SMALL)]);
+    await measure('set (replace, Idempotency-Key)', target, server, [replaceRequest(SMALL, { idempotent: true })]);
     await measure('set (new name)', target, server, [newNameRequest]);
     await measure('mixed 80/20 read/write', target, server, [mixedRequest(SMALL)]);
     deleteCounter = DELETE_POOL_START;
@@ -404,6 +405,7 @@ function report(pgLabel: string | undefined): string {
     'list (limit 10)': [bareList, peerList],
     'list (limit 100)': [bareList, peerList],
     'set (replace)': [barePost, peerPost],
+    'set (replace, Idempotency-Key)': [barePost, peerPost],
     'set (new name)': [barePost, peerPost],
     delete: [barePost, peerPost],
     'mixed 80/20 read/write': [bareGet, peerGet],

@@ -3,8 +3,10 @@
  * conditional statement, so concurrent requests (or server instances) with one key cannot both
  * claim it, on either engine.
  */
+import type { Selectable } from 'kysely';
 import type { StoreEngine } from './engine.js';
-import type { Db } from './schema.js';
+import { prepare } from './prepared-query.js';
+import type { Db, IdempotencyKeysTable } from './schema.js';
 import { type TransactionBound, withinTransaction } from './unit-of-work.js';
 
 export interface ClaimRequest {
@@ -45,16 +47,67 @@ export interface CompletedRecord extends RecordKey {
   readonly body: string;
 }
 
+interface RecordValues {
+  readonly owner: string;
+  readonly key: string;
+}
+
+/**
+ * The statements of every write with an Idempotency-Key (stripe-node sends one on every POST),
+ * built once (see prepared-query.ts): the claim's insert and its look at the record, and the
+ * completion, which nothing reads back and which may go with the commit.
+ */
+function idempotencyQueries(engine: StoreEngine) {
+  const db = engine.db;
+  const record = (s: RecordValues) =>
+    db.selectFrom('idempotency_keys').where('owner', '=', s.owner).where('idem_key', '=', s.key);
+  return {
+    claim: prepare<
+      RecordValues & { fingerprint: string; requestId: string; created: number; lockedUntil: number },
+      never
+    >(engine, (s) =>
+      db
+        .insertInto('idempotency_keys')
+        .values({
+          owner: s.owner,
+          idem_key: s.key,
+          fingerprint: s.fingerprint,
+          request_id: s.requestId,
+          created: s.created,
+          locked_until: s.lockedUntil,
+        })
+        .onConflict((oc) => oc.columns(['owner', 'idem_key']).doNothing()),
+    ),
+    read: prepare<RecordValues, Selectable<IdempotencyKeysTable>>(engine, (s) => record(s).selectAll()),
+    complete: prepare<RecordValues & { requestId: string; status: number; body: string }, never>(engine, (s) =>
+      db
+        .updateTable('idempotency_keys')
+        .set({ status: s.status, body: s.body })
+        .where('owner', '=', s.owner)
+        .where('idem_key', '=', s.key)
+        .where('request_id', '=', s.requestId),
+    ),
+  };
+}
+
+type IdempotencyQueries = ReturnType<typeof idempotencyQueries>;
+
 export class SqlIdempotencyStore implements IdempotencyStore, TransactionBound<SqlIdempotencyStore> {
   private readonly db: Db;
+  private readonly q: IdempotencyQueries;
 
   /** Writes go through the engine's write path (on SQLite, the group commit). */
-  constructor(private readonly engine: StoreEngine) {
+  constructor(
+    private readonly engine: StoreEngine,
+    queries?: IdempotencyQueries,
+  ) {
     this.db = engine.db;
+    // Compiled once per engine: a store bound to a transaction shares its parent's queries.
+    this.q = queries ?? idempotencyQueries(engine);
   }
 
   within(trx: Db): SqlIdempotencyStore {
-    return new SqlIdempotencyStore(withinTransaction(this.engine, trx));
+    return new SqlIdempotencyStore(withinTransaction(this.engine, trx), this.q);
   }
 
   claim(r: ClaimRequest): Promise<Claim> {
@@ -70,19 +123,17 @@ export class SqlIdempotencyStore implements IdempotencyStore, TransactionBound<S
       created: r.now,
       locked_until: r.now + r.lockSeconds,
     };
-    const inserted = await db
-      .insertInto('idempotency_keys')
-      .values({ owner: r.owner, idem_key: r.key, ...fresh })
-      .onConflict((oc) => oc.columns(['owner', 'idem_key']).doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return { kind: 'claimed' };
+    const inserted = await this.q.claim.execute(db, {
+      owner: r.owner,
+      key: r.key,
+      fingerprint: r.fingerprint,
+      requestId: r.requestId,
+      created: fresh.created,
+      lockedUntil: fresh.locked_until,
+    });
+    if (Number(inserted.numAffectedRows ?? 0n) === 1) return { kind: 'claimed' };
 
-    const row = await db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('owner', '=', r.owner)
-      .where('idem_key', '=', r.key)
-      .executeTakeFirst();
+    const [row] = await this.q.read.rows(db, { owner: r.owner, key: r.key });
     if (!row) return this.claimWith(db, r); // pruned between the two statements
     const expired = Number(row.created) <= r.now - r.ttlSeconds;
     const abandoned = row.status === null && Number(row.locked_until) <= r.now && row.fingerprint === r.fingerprint;
@@ -102,15 +153,7 @@ export class SqlIdempotencyStore implements IdempotencyStore, TransactionBound<S
   }
 
   async complete(owner: string, key: string, requestId: string, status: number, body: string): Promise<void> {
-    await this.engine.writeTransaction((trx) =>
-      trx
-        .updateTable('idempotency_keys')
-        .set({ status, body })
-        .where('owner', '=', owner)
-        .where('idem_key', '=', key)
-        .where('request_id', '=', requestId)
-        .execute(),
-    );
+    await this.engine.writeTransaction((trx) => this.q.complete.atCommit(trx, { owner, key, requestId, status, body }));
   }
 
   async deleteOlderThan(cutoff: number): Promise<number> {
