@@ -73,11 +73,12 @@ export interface StoreEngine {
    */
   runPrepared(db: Db, sql: string, parameters: readonly unknown[]): MaybePromise<QueryResult<unknown>>;
   /**
-   * Takes a write whose result nobody reads (an audit row) to send with the COMMIT of `trx`, a write
-   * transaction of the engine's, in the same round trip; answers false where it does not, and the
-   * caller runs it now. PostgreSQL does (postgres/transactions.ts): one round trip less per unit of
-   * work. If the statement fails there, the whole transaction rolls back and its commit rejects,
-   * just as if it had failed on its own. SQLite has no round trips to save.
+   * Takes a write whose result nobody reads before the commit (a secret's upsert, an idempotency
+   * record's completion, an audit row) to send with the COMMIT of `trx`, a write transaction of the
+   * engine's, in the same round trip; answers false where it does not, and the caller runs it now.
+   * PostgreSQL does (postgres/transactions.ts): a round trip less for each. If the statement fails
+   * there, the whole transaction rolls back and its commit rejects, just as if it had failed on its
+   * own. SQLite has no round trips to save.
    */
   readonly deferToCommit?: (trx: Db, sql: string, parameters: readonly unknown[]) => boolean;
   /** Runs `fn` on one consistent snapshot of the database, while writers carry on. */

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEntry, SqlAuditLog } from '../../src/audit/audit-log.js';
 import type { StoreEngine } from '../../src/store/engine.js';
+import { SqlIdempotencyStore } from '../../src/store/idempotency-store.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import { prepare } from '../../src/store/prepared-query.js';
 import type { StoredSecret } from '../../src/store/secret-store.js';
@@ -119,36 +120,8 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
     expect(await storedValue('alone')).toBe('now');
   });
 
-  it('leaves a create in a unit of work three queries: BEGIN with the lock, the occupancy, the rest with COMMIT', async () => {
-    const store = new SqlSecretStore(engine);
-    const audit = new SqlAuditLog(engine);
-    const unit = new UnitOfWork(engine, (trx) => ({ secrets: store.within(trx), audit: audit.within(trx) }));
-    const stored: StoredSecret = {
-      platform: 'acct_p',
-      account: 'acct_p',
-      livemode: false,
-      scopeType: 'account',
-      scopeUser: '',
-      name: 'counted',
-      id: 'appsecret_counted',
-      created: 1_800_000_000,
-      expiresAt: null,
-      ciphertext: Buffer.from([0, 1, 0x27, 0x5c]),
-    };
-    const entry: AuditEntry = {
-      time: 1_800_000_000,
-      requestId: 'req_counted',
-      keyId: null,
-      platform: 'acct_p',
-      account: 'acct_p',
-      livemode: false,
-      operation: 'apps.secret.create',
-      scopeType: 'account',
-      scopeUser: null,
-      name: 'counted',
-      outcome: 'ok',
-      status: 200,
-    };
+  /** The SQL of every query sent to PostgreSQL while `fn` runs. */
+  async function queriesSent(fn: () => Promise<unknown>): Promise<string[]> {
     const sent: string[] = [];
     const query = pg.Client.prototype.query;
     pg.Client.prototype.query = function (this: pg.Client, ...args: Parameters<typeof query>) {
@@ -157,17 +130,120 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
       return query.apply(this, args);
     } as typeof query;
     try {
-      await unit.write(async (stores) => {
-        expect(await stores.secrets.put(stored, { now: 1_800_000_000, maxPerScope: 10 })).toBe('created');
-        await stores.audit.append(entry);
-      });
+      await fn();
     } finally {
       pg.Client.prototype.query = query;
     }
+    return sent;
+  }
+
+  const NOW = 1_800_000_000;
+  const storedSecret = (name: string): StoredSecret => ({
+    platform: 'acct_p',
+    account: 'acct_p',
+    livemode: false,
+    scopeType: 'account',
+    scopeUser: '',
+    name,
+    id: `appsecret_${name}`,
+    created: NOW,
+    expiresAt: null,
+    ciphertext: Buffer.from([0, 1, 0x27, 0x5c]),
+  });
+  const auditEntry = (requestId: string, operation: string, name: string): AuditEntry => ({
+    time: NOW,
+    requestId,
+    keyId: null,
+    platform: 'acct_p',
+    account: 'acct_p',
+    livemode: false,
+    operation,
+    scopeType: 'account',
+    scopeUser: null,
+    name,
+    outcome: 'ok',
+    status: 200,
+  });
+
+  /** A unit of work as the server makes one (app/compose.ts). */
+  function writeUnit() {
+    const secrets = new SqlSecretStore(engine);
+    const idempotency = new SqlIdempotencyStore(engine);
+    const audit = new SqlAuditLog(engine);
+    const unit = new UnitOfWork(engine, (trx) => ({
+      secrets: secrets.within(trx),
+      idempotency: idempotency.within(trx),
+      audit: audit.within(trx),
+    }));
+    return { secrets, idempotency, audit, unit };
+  }
+
+  it('leaves a create in a unit of work three queries: BEGIN with the lock, the occupancy, the rest with COMMIT', async () => {
+    const { secrets, audit, unit } = writeUnit();
+    const stored = storedSecret('counted');
+    const sent = await queriesSent(() =>
+      unit.write(async (stores) => {
+        expect(await stores.secrets.put(stored, { now: NOW, maxPerScope: 10 })).toBe('created');
+        await stores.audit.append(auditEntry('req_counted', 'apps.secret.create', 'counted'));
+      }),
+    );
     expect(sent).toHaveLength(3);
     expect(sent[0]).toMatch(/^begin; select pg_advisory_xact_lock/);
     expect(sent[2]).toMatch(/^insert into "secrets" .*; insert into "audit_log" .*; commit$/s);
-    expect((await store.find({ ...stored }, 1_800_000_000))?.ciphertext).toEqual(stored.ciphertext);
+    expect((await secrets.find(stored, NOW))?.ciphertext).toEqual(stored.ciphertext);
     expect((await audit.query({ limit: 5 })).map((e) => e.requestId)).toContain('req_counted');
+  });
+
+  it('sends BEGIN with an idempotency claim, and the completion with COMMIT: four queries for a keyed create', async () => {
+    const { secrets, idempotency, unit } = writeUnit();
+    const stored = storedSecret('keyed');
+    const record = { owner: 'acct_p:test', key: 'stripe-node-retry-1', requestId: 'req_keyed' };
+    const sent = await queriesSent(() =>
+      unit.write(async (stores) => {
+        const claim = { ...record, fingerprint: 'f', now: NOW, lockSeconds: 60, ttlSeconds: 86_400 };
+        expect(await stores.idempotency.claim(claim)).toEqual({ kind: 'claimed' });
+        expect(await stores.secrets.put(stored, { now: NOW, maxPerScope: 10 })).toBe('created');
+        await stores.idempotency.complete(record.owner, record.key, record.requestId, 200, '{"it\'s":"saved"}');
+        await stores.audit.append(auditEntry('req_keyed', 'apps.secret.create', 'keyed'));
+      }),
+    );
+    expect(sent).toHaveLength(4);
+    expect(sent[0]).toMatch(/^begin; insert into "idempotency_keys" .* on conflict .* do nothing$/s);
+    expect(sent[1]).toMatch(/^select pg_advisory_xact_lock/);
+    expect(sent[3]).toMatch(
+      /^insert into "secrets" .*; update "idempotency_keys" .*; insert into "audit_log" .*; commit$/s,
+    );
+    expect((await secrets.find(stored, NOW))?.id).toBe(stored.id);
+    // The record is complete: the same key replays the saved answer.
+    const again = {
+      ...record,
+      requestId: 'req_again',
+      fingerprint: 'f',
+      now: NOW + 1,
+      lockSeconds: 60,
+      ttlSeconds: 86_400,
+    };
+    expect(await idempotency.claim(again)).toEqual({
+      kind: 'replay',
+      status: 200,
+      body: '{"it\'s":"saved"}',
+      requestId: 'req_keyed',
+    });
+  });
+
+  it('makes a delete in a unit of work two queries: BEGIN with the find, the rest with COMMIT', async () => {
+    const { secrets, unit } = writeUnit();
+    const stored = storedSecret('deleted');
+    await secrets.put(stored, { now: NOW, maxPerScope: 10 });
+    const sent = await queriesSent(() =>
+      unit.write(async (stores) => {
+        expect((await stores.secrets.remove(stored, NOW))?.id).toBe(stored.id);
+        await stores.audit.append(auditEntry('req_deleted', 'apps.secret.delete', 'deleted'));
+      }),
+    );
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/^begin; select .* from "secrets"/s);
+    expect(sent[1]).toMatch(/^delete from "secrets" .*; insert into "audit_log" .*; commit$/s);
+    expect(await secrets.find(stored, NOW)).toBeUndefined();
   });
 });

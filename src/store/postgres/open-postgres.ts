@@ -72,7 +72,7 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
   // new one on the next query, so the server recovers by itself.
   pool.on('error', () => {});
   const names = named ? new StatementNames() : undefined;
-  const dialectConfig = { pool: translatingPool(pool, names) };
+  const dialectConfig = { pool: translatingPool(pool, names, postgres.escapeLiteral) };
   const db = new Kysely<Database>({
     dialect: pooled ? new PooledPostgresDialect(dialectConfig) : new PostgresDialect(dialectConfig),
   });

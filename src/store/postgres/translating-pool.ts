@@ -8,6 +8,7 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import { isPreparedSql } from '../prepared-query.js';
+import { inlineParameters } from './inline-parameters.js';
 import { rethrow, type StatementNames } from './named-statements.js';
 import { breaksConnection } from './transactions.js';
 
@@ -23,7 +24,20 @@ const END = /^(commit|rollback)\s*$/i;
 /** The result of a statement not sent, as the driver would give for one without rows. */
 const NOTHING = { command: '', rowCount: 0, oid: 0, fields: [], rows: [] };
 
-export function translatingPool(pool: pg.Pool, names: StatementNames | undefined): PostgresPool {
+export function translatingPool(
+  pool: pg.Pool,
+  names: StatementNames | undefined,
+  escapeLiteral: (value: string) => string,
+): PostgresPool {
+  /** A prepared query's SQL with its values written in, or undefined where it cannot be. */
+  const inlined = (text: string, values: readonly unknown[]): string | undefined => {
+    if (!isPreparedSql(text)) return undefined;
+    try {
+      return inlineParameters(text, values, escapeLiteral);
+    } catch {
+      return undefined;
+    }
+  };
   return {
     async connect(): Promise<PostgresPoolClient> {
       const client = await pool.connect().catch(rethrow);
@@ -43,10 +57,11 @@ export function translatingPool(pool: pg.Pool, names: StatementNames | undefined
       function query(text: string | PostgresCursor<unknown>, parameters?: ReadonlyArray<unknown>): unknown {
         if (typeof text !== 'string') return client.query(text as PostgresCursor<unknown> & pg.Submittable);
         const values = [...(parameters ?? [])];
-        // BEGIN waits for the transaction's first statement. When that is a statement without
-        // parameters (a write's scope lock, transactions.ts) both go in one simple query: a round
-        // trip saved on every create. Any other statement goes after BEGIN as before. A
-        // transaction that ran nothing sends nothing.
+        // BEGIN waits for the transaction's first statement, and both go in one simple query: a
+        // round trip saved on every write. A statement without parameters (a write's scope lock,
+        // transactions.ts) goes as it is; a prepared query (a delete's find, an idempotency claim)
+        // with its values written in as literals (inline-parameters.ts). Any other statement goes
+        // after BEGIN. A transaction that ran nothing sends nothing.
         if (BEGIN.test(text)) {
           pendingBegin = text;
           return Promise.resolve(NOTHING);
@@ -55,8 +70,9 @@ export function translatingPool(pool: pg.Pool, names: StatementNames | undefined
           const begin = pendingBegin;
           pendingBegin = undefined;
           if (END.test(text)) return Promise.resolve(NOTHING);
-          if (values.length === 0) {
-            return run({ text: `${begin}; ${text}` }).then((results) =>
+          const first = values.length === 0 ? text : inlined(text, values);
+          if (first !== undefined) {
+            return run({ text: `${begin}; ${first}` }).then((results) =>
               Array.isArray(results) ? results.at(-1) : results,
             );
           }
