@@ -10,6 +10,7 @@ import type { StoreEngine } from '../../src/store/engine.js';
 import { SqlIdempotencyStore } from '../../src/store/idempotency-store.js';
 import type { ScopeKey, SecretRow, StoredSecret } from '../../src/store/secret-store.js';
 import { SqlSecretStore } from '../../src/store/sql-secret-store.js';
+import { auditEntry } from '../support/audit-entries.js';
 import { describeTextContract } from './store-contract-text.js';
 
 /** A fresh engine for `name`, migrated unless `migrate` is false (an empty database then). */
@@ -280,20 +281,7 @@ export function describeStoreContract(backend: string, open: OpenEngine): void {
     it('fails the entries of an audit write that fails, and records the next ones', async () => {
       const { engine } = await fresh();
       const audit = new SqlAuditLog(engine);
-      const entry = (requestId: string): AuditEntry => ({
-        time: NOW,
-        requestId,
-        keyId: null,
-        platform: 'acct_p',
-        account: 'acct_p',
-        livemode: false,
-        operation: 'find',
-        scopeType: 'account',
-        scopeUser: null,
-        name: 'n',
-        outcome: 'ok',
-        status: 200,
-      });
+      const entry = (requestId: string) => auditEntry({ time: NOW, requestId });
       // A NOT NULL column left null: the database refuses the write that holds it.
       const broken = { ...entry('req_broken'), platform: null as unknown as string };
       const outcomes = await Promise.allSettled([audit.record(entry('req_a')), audit.record(broken)]);

@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuditEntry, SqlAuditLog } from '../../src/audit/audit-log.js';
+import { SqlAuditLog } from '../../src/audit/audit-log.js';
 import type { StoreEngine } from '../../src/store/engine.js';
 import { SqlIdempotencyStore } from '../../src/store/idempotency-store.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
@@ -15,6 +15,7 @@ import { prepare } from '../../src/store/prepared-query.js';
 import type { StoredSecret } from '../../src/store/secret-store.js';
 import { SqlSecretStore } from '../../src/store/sql-secret-store.js';
 import { UnitOfWork, withinTransaction } from '../../src/store/unit-of-work.js';
+import { auditEntry } from '../support/audit-entries.js';
 import { createSchema, openTestPostgres, type TestSchema } from '../support/postgres.js';
 
 let schema: TestSchema;
@@ -150,20 +151,6 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
     expiresAt: null,
     ciphertext: Buffer.from([0, 1, 0x27, 0x5c]),
   });
-  const auditEntry = (requestId: string, operation: string, name: string): AuditEntry => ({
-    time: NOW,
-    requestId,
-    keyId: null,
-    platform: 'acct_p',
-    account: 'acct_p',
-    livemode: false,
-    operation,
-    scopeType: 'account',
-    scopeUser: null,
-    name,
-    outcome: 'ok',
-    status: 200,
-  });
 
   /** A unit of work as the server makes one (app/compose.ts). */
   function writeUnit() {
@@ -184,7 +171,9 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
     const sent = await queriesSent(() =>
       unit.write(async (stores) => {
         expect(await stores.secrets.put(stored, { now: NOW, maxPerScope: 10 })).toBe('created');
-        await stores.audit.append(auditEntry('req_counted', 'apps.secret.create', 'counted'));
+        await stores.audit.append(
+          auditEntry({ requestId: 'req_counted', operation: 'apps.secret.create', name: 'counted' }),
+        );
       }),
     );
     expect(sent).toHaveLength(3);
@@ -204,7 +193,9 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
         expect(await stores.idempotency.claim(claim)).toEqual({ kind: 'claimed' });
         expect(await stores.secrets.put(stored, { now: NOW, maxPerScope: 10 })).toBe('created');
         await stores.idempotency.complete(record.owner, record.key, record.requestId, 200, '{"it\'s":"saved"}');
-        await stores.audit.append(auditEntry('req_keyed', 'apps.secret.create', 'keyed'));
+        await stores.audit.append(
+          auditEntry({ requestId: 'req_keyed', operation: 'apps.secret.create', name: 'keyed' }),
+        );
       }),
     );
     expect(sent).toHaveLength(4);
@@ -238,7 +229,9 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
     const sent = await queriesSent(() =>
       unit.write(async (stores) => {
         expect((await stores.secrets.remove(stored, NOW))?.id).toBe(stored.id);
-        await stores.audit.append(auditEntry('req_deleted', 'apps.secret.delete', 'deleted'));
+        await stores.audit.append(
+          auditEntry({ requestId: 'req_deleted', operation: 'apps.secret.delete', name: 'deleted' }),
+        );
       }),
     );
     expect(sent).toHaveLength(2);
