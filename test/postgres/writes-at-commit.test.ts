@@ -177,7 +177,7 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
       }),
     );
     expect(sent).toHaveLength(3);
-    expect(sent[0]).toMatch(/^begin; select pg_advisory_xact_lock/);
+    expect(sent[0]).toMatch(/^begin(; set local statement_timeout = \d+)?; select pg_advisory_xact_lock/);
     expect(sent[2]).toMatch(/^insert into "secrets" .*; insert into "audit_log" .*; commit$/s);
     expect((await secrets.find(stored, NOW))?.ciphertext).toEqual(stored.ciphertext);
     expect((await audit.query({ limit: 5 })).map((e) => e.requestId)).toContain('req_counted');
@@ -199,7 +199,9 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
       }),
     );
     expect(sent).toHaveLength(4);
-    expect(sent[0]).toMatch(/^begin; insert into "idempotency_keys" .* on conflict .* do nothing$/s);
+    expect(sent[0]).toMatch(
+      /^begin(; set local statement_timeout = \d+)?; insert into "idempotency_keys" .* on conflict .* do nothing$/s,
+    );
     expect(sent[1]).toMatch(/^select pg_advisory_xact_lock/);
     expect(sent[3]).toMatch(
       /^insert into "secrets" .*; update "idempotency_keys" .*; insert into "audit_log" .*; commit$/s,
@@ -235,7 +237,7 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
       }),
     );
     expect(sent).toHaveLength(2);
-    expect(sent[0]).toMatch(/^begin; select .* from "secrets"/s);
+    expect(sent[0]).toMatch(/^begin(; set local statement_timeout = \d+)?; select .* from "secrets"/s);
     expect(sent[1]).toMatch(/^delete from "secrets" .*; insert into "audit_log" .*; commit$/s);
     expect(await secrets.find(stored, NOW)).toBeUndefined();
   });
