@@ -8,6 +8,7 @@ import type { RequestRecord } from '../logging/request-record.js';
 import type { AppendColumn, AppendRows, StoreEngine } from '../store/engine.js';
 import { type PreparedQuery, prepare } from '../store/prepared-query.js';
 import type { AuditLogTable, Db } from '../store/schema.js';
+import { StoreUnavailableError } from '../store/store-errors.js';
 
 export interface AuditEntry {
   readonly time: number;
@@ -216,11 +217,19 @@ export class SqlAuditLog implements AuditLog {
   }
 }
 
-/** Appends a batch in one statement; when that fails, row by row, failing only the rows at fault. */
+/**
+ * Appends a batch in one write; when a row of it was refused, row by row, failing only the rows at
+ * fault. When the database was unavailable, every row fails: a retry would fail too, and a batch
+ * committed but not known to be durable (a failed sync) would be written twice.
+ */
 async function appendBatch(appendRows: AppendRows, batch: readonly PendingEntry[]): Promise<void> {
   try {
     await appendRows(batch.map((p) => rowValues(toRow(p.entry))));
-  } catch {
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
     await Promise.all(batch.map((p) => appendRows([rowValues(toRow(p.entry))]).then(p.resolve, p.reject)));
     return;
   }

@@ -73,14 +73,15 @@ export interface StoreEngine {
    */
   runPrepared(db: Db, sql: string, parameters: readonly unknown[]): MaybePromise<QueryResult<unknown>>;
   /**
-   * Takes a write whose result nobody reads before the commit (a secret's upsert, an idempotency
-   * record's completion, an audit row) to send with the COMMIT of `trx`, a write transaction of the
-   * engine's, in the same round trip; answers false where it does not, and the caller runs it now.
-   * PostgreSQL does (postgres/transactions.ts): a round trip less for each. If the statement fails
-   * there, the whole transaction rolls back and its commit rejects, just as if it had failed on its
-   * own. SQLite has no round trips to save.
+   * Takes a write whose result nobody reads (a secret's upsert, an idempotency record's completion,
+   * an audit row) to send with the next statement of `trx`, a write transaction of the engine's, in
+   * the same round trip; at the latest that is its COMMIT. Anything the transaction runs after it
+   * still sees it. Answers false where it does not, and the caller runs it now. PostgreSQL does
+   * (postgres/translating-pool.ts): a round trip less for each. If the statement fails there, the
+   * whole transaction rolls back, just as if it had failed on its own. SQLite has no round trips to
+   * save.
    */
-  readonly deferToCommit?: (trx: Db, sql: string, parameters: readonly unknown[]) => boolean;
+  readonly deferToCommit?: (trx: Db, sql: string, parameters: readonly unknown[]) => Promise<boolean>;
   /** Runs `fn` on one consistent snapshot of the database, while writers carry on. */
   readSnapshot<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /**

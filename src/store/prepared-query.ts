@@ -27,8 +27,9 @@ export interface PreparedQuery<Params, Row> {
   /** The rows of a select. */
   rows(db: Db, params: Params): Promise<Row[]>;
   /**
-   * A write whose result nobody reads, in the write transaction `db`: sent with its COMMIT where the
-   * engine can (`StoreEngine.deferToCommit`), run now otherwise.
+   * A write whose result nobody reads, in the write transaction `db`: sent with the transaction's
+   * next statement (at the latest its COMMIT) where the engine can (`StoreEngine.deferToCommit`),
+   * run now otherwise.
    */
   atCommit(db: Db, params: Params): Promise<void>;
 }
@@ -61,7 +62,7 @@ export function prepare<Params extends object, Row>(
     execute,
     rows: async (db, params) => (await execute(db, params)).rows,
     atCommit: async (db, params) => {
-      if (!engine.deferToCommit?.(db, compiled.sql, values(params))) await execute(db, params);
+      if (!(await engine.deferToCommit?.(db, compiled.sql, values(params)))) await execute(db, params);
     },
   };
 }

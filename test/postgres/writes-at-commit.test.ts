@@ -40,16 +40,88 @@ const insertMeta = () =>
 const storedValue = async (key: string) =>
   (await engine.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
 
-describe('a write sent with COMMIT on PostgreSQL', () => {
-  it('lands with the commit, not before', async () => {
+describe('a write held back on PostgreSQL to go with the next statement or COMMIT', () => {
+  /** The SQL of every query sent to PostgreSQL while `fn` runs. */
+  async function queriesSent(fn: () => Promise<unknown>): Promise<string[]> {
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: Parameters<typeof query>) {
+      const [config] = args;
+      sent.push(typeof config === 'string' ? config : (config as { text: string }).text);
+      return query.apply(this, args);
+    } as typeof query;
+    try {
+      await fn();
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    return sent;
+  }
+
+  const NOW = 1_800_000_000;
+  const storedSecret = (name: string, overrides: Partial<StoredSecret> = {}): StoredSecret => ({
+    platform: 'acct_p',
+    account: 'acct_p',
+    livemode: false,
+    scopeType: 'account',
+    scopeUser: '',
+    name,
+    id: `appsecret_${name}`,
+    created: NOW,
+    expiresAt: null,
+    ciphertext: Buffer.from([0, 1, 0x27, 0x5c]),
+    ...overrides,
+  });
+
+  it('is sent with the next statement, which sees it, and is committed', async () => {
     const insert = insertMeta();
-    let seenInside: string | undefined = 'not looked';
-    await engine.writeTransaction(async (trx) => {
-      await insert.atCommit(trx, { key: 'later', value: 'v' });
-      seenInside = (await trx.selectFrom('meta').select('value').where('key', '=', 'later').executeTakeFirst())?.value;
-    });
-    expect(seenInside).toBeUndefined();
+    let seenInside: string | undefined;
+    const sent = await queriesSent(() =>
+      engine.writeTransaction(async (trx) => {
+        await insert.atCommit(trx, { key: 'later', value: 'v' });
+        seenInside = (await trx.selectFrom('meta').select('value').where('key', '=', 'later').executeTakeFirst())
+          ?.value;
+      }),
+    );
+    expect(seenInside).toBe('v');
+    // BEGIN and the insert go with the select (a kysely query with parameters: after them).
+    expect(sent).toEqual([
+      expect.stringMatching(/^begin.*; insert into "meta" .*'later', 'v'\)$/s),
+      expect.stringMatching(/^select/),
+      'commit',
+    ]);
     expect(await storedValue('later')).toBe('v');
+  });
+
+  it('counts against the cap for the puts after it in the same transaction', async () => {
+    const store = new SqlSecretStore(engine);
+    const outcomes: string[] = [];
+    await engine.writeTransaction(async (trx) => {
+      const bound = store.within(trx);
+      for (let i = 0; i < 11; i++)
+        outcomes.push(
+          await bound.put(storedSecret(`capped${i}`, { scopeType: 'user', scopeUser: 'usr_capped' }), {
+            now: NOW,
+            maxPerScope: 10,
+          }),
+        );
+    });
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(10);
+    expect(outcomes.at(-1)).toBe('scope_full');
+  });
+
+  it('is dropped with a rollback, and sends nothing for a transaction that ran nothing else', async () => {
+    const insert = insertMeta();
+    const sent = await queriesSent(() =>
+      expect(
+        engine.writeTransaction(async (trx) => {
+          await insert.atCommit(trx, { key: 'dropped', value: 'v' });
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind'),
+    );
+    expect(sent).toEqual([]);
+    expect(await storedValue('dropped')).toBeUndefined();
   });
 
   it('keeps every value as it went in, whatever characters it holds', async () => {
@@ -119,37 +191,6 @@ describe('a write sent with COMMIT on PostgreSQL', () => {
   it('runs at once outside a transaction', async () => {
     await insertMeta().atCommit(engine.db, { key: 'alone', value: 'now' });
     expect(await storedValue('alone')).toBe('now');
-  });
-
-  /** The SQL of every query sent to PostgreSQL while `fn` runs. */
-  async function queriesSent(fn: () => Promise<unknown>): Promise<string[]> {
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: Parameters<typeof query>) {
-      const [config] = args;
-      sent.push(typeof config === 'string' ? config : (config as { text: string }).text);
-      return query.apply(this, args);
-    } as typeof query;
-    try {
-      await fn();
-    } finally {
-      pg.Client.prototype.query = query;
-    }
-    return sent;
-  }
-
-  const NOW = 1_800_000_000;
-  const storedSecret = (name: string): StoredSecret => ({
-    platform: 'acct_p',
-    account: 'acct_p',
-    livemode: false,
-    scopeType: 'account',
-    scopeUser: '',
-    name,
-    id: `appsecret_${name}`,
-    created: NOW,
-    expiresAt: null,
-    ciphertext: Buffer.from([0, 1, 0x27, 0x5c]),
   });
 
   /** A unit of work as the server makes one (app/compose.ts). */

@@ -18,7 +18,9 @@ export function inlineParameters(
     if (typeof value === 'boolean') return String(value);
     // bytea's hex input: hex digits only, in an escape string so that the backslash means itself
     // whatever standard_conforming_strings says.
-    if (Buffer.isBuffer(value)) return `E'\\\\x${value.toString('hex')}'::bytea`;
+    if (value instanceof Uint8Array) {
+      return `E'\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}'::bytea`;
+    }
     throw new TypeError(`no literal for a value of type ${typeof value}`);
   });
 }

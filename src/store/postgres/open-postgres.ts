@@ -16,8 +16,8 @@ import {
   type PreparedStatementsMode,
   probeConnection,
 } from './pooler.js';
-import { deferUntilCommit, lockStatement, transaction } from './transactions.js';
-import { translatingPool } from './translating-pool.js';
+import { lockStatement, transaction } from './transactions.js';
+import { AT_NEXT_STATEMENT, translatingPool } from './translating-pool.js';
 
 export interface PostgresOptions {
   readonly url: string;
@@ -112,8 +112,11 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     runPrepared: (target, text, parameters) =>
       (target === db ? onPool(text, parameters) : undefined) ??
       target.executeQuery(CompiledQuery.raw(text, [...parameters])),
-    deferToCommit: (trx, text, parameters) =>
-      deferUntilCommit(trx, inlineParameters(text, parameters, postgres.escapeLiteral)),
+    deferToCommit: async (trx, text, parameters) => {
+      if (trx === db) return false;
+      await sql.raw(AT_NEXT_STATEMENT + inlineParameters(text, parameters, postgres.escapeLiteral)).execute(trx);
+      return true;
+    },
     writeTransaction: (fn, lockKey) =>
       transaction(db, lockKey === undefined ? begin : `${begin}; ${lock(lockKey)}`, fn),
     lockWithin: async (trx, lockKey) => {

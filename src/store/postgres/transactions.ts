@@ -30,40 +30,21 @@ export const lockStatement = (escapeLiteral: (text: string) => string) => (lockK
  */
 export function transaction<T>(db: Db, begin: string, fn: (trx: Db) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
-    const trailing: string[] = [];
-    atCommit.set(conn, trailing);
     try {
       await sql.raw(begin).execute(conn);
       const result = await fn(conn);
-      await sql.raw([...trailing, 'commit'].join('; ')).execute(conn);
+      await sql.raw('commit').execute(conn);
       return result;
     } catch (error) {
-      // A statement sent with COMMIT that failed left the transaction open, aborted: roll it back
-      // too. After a failed COMMIT alone, there is nothing left to roll back, and PostgreSQL only
-      // warns.
+      // A write held back and sent with COMMIT (translating-pool.ts) that failed left the
+      // transaction open, aborted: roll it back too. After a failed COMMIT alone there is nothing
+      // left to roll back, and PostgreSQL only warns.
       if (!(error instanceof StoreUnavailableError && breaksConnection(error.cause))) {
         await sql.raw('rollback').execute(conn);
       }
       throw error;
-    } finally {
-      atCommit.delete(conn);
     }
   });
-}
-
-/** The statements each open transaction sends with its COMMIT, by the connection it runs on. */
-const atCommit = new WeakMap<Db, string[]>();
-
-/**
- * Sends `statement` (SQL with its values written in, see inline-parameters.ts) with the COMMIT of the
- * transaction open on `trx`, in the same simple query: one round trip less than on its own. If it
- * fails, the transaction rolls back and the commit rejects. Answers false when no transaction of
- * `transaction` is open on `trx`.
- */
-export function deferUntilCommit(trx: Db, statement: string): boolean {
-  const trailing = atCommit.get(trx);
-  trailing?.push(statement);
-  return trailing !== undefined;
 }
 
 /**

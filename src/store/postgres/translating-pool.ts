@@ -20,6 +20,13 @@ import { breaksConnection } from './transactions.js';
  */
 const BEGIN = /^begin\b[^;]*(;\s*set local [^;]*)?$/i;
 const END = /^(commit|rollback)\s*$/i;
+const ROLLBACK = /^rollback\s*$/i;
+
+/**
+ * The mark of a write held back to go with its transaction's next statement, at the latest its
+ * COMMIT (`StoreEngine.deferToCommit`): SQL with its values written in, no parameters.
+ */
+export const AT_NEXT_STATEMENT = '/* with the next statement */ ';
 
 /** The result of a statement not sent, as the driver would give for one without rows. */
 const NOTHING = { command: '', rowCount: 0, oid: 0, fields: [], rows: [] };
@@ -44,39 +51,56 @@ export function translatingPool(
       // Set by a failure that leaves the connection unusable: the pool then closes it on release
       // instead of handing it to the next request, which would queue behind an unanswered query.
       let lost: Error | undefined;
-      // A BEGIN not sent yet (see below).
-      let pendingBegin: string | undefined;
+      // Statements not sent yet, sent before the transaction's next one (see below): a BEGIN, and
+      // writes held back to go with what follows (`AT_NEXT_STATEMENT`).
+      let held: string[] = [];
+      // Whether the held statements start with BEGIN: the transaction has sent nothing yet.
+      let beginHeld = false;
+      let inTransaction = false;
       const run = (config: pg.QueryConfig) =>
         client.query(config).catch((error: unknown) => {
           if (breaksConnection(error)) lost = error instanceof Error ? error : new Error(String(error));
           return rethrow(error);
         });
+      const lastResult = (results: unknown) => (Array.isArray(results) ? results.at(-1) : results);
       function query<R>(text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
       function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
       // kysely streams through cursors, which nothing here asks for; they are passed through as they are.
       function query(text: string | PostgresCursor<unknown>, parameters?: ReadonlyArray<unknown>): unknown {
         if (typeof text !== 'string') return client.query(text as PostgresCursor<unknown> & pg.Submittable);
         const values = [...(parameters ?? [])];
-        // BEGIN waits for the transaction's first statement, and both go in one simple query: a
-        // round trip saved on every write. A statement without parameters (a write's scope lock,
-        // transactions.ts) goes as it is; a prepared query (a delete's find, an idempotency claim)
-        // with its values written in as literals (inline-parameters.ts). Any other statement goes
-        // after BEGIN. A transaction that ran nothing sends nothing.
+        // BEGIN, and inside a transaction the writes whose results nobody reads, wait for the
+        // transaction's next statement and go in one simple query with it: a round trip saved
+        // each. That statement goes as it is when it has no parameters (a write's scope lock,
+        // COMMIT), or with its values written in as literals when it is a prepared query (a
+        // delete's find, an idempotency claim, see inline-parameters.ts); any other goes after
+        // them. A transaction that ran nothing sends nothing.
         if (BEGIN.test(text)) {
-          pendingBegin = text;
+          held = [text];
+          beginHeld = true;
+          inTransaction = true;
           return Promise.resolve(NOTHING);
         }
-        if (pendingBegin !== undefined) {
-          const begin = pendingBegin;
-          pendingBegin = undefined;
-          if (END.test(text)) return Promise.resolve(NOTHING);
-          const first = values.length === 0 ? text : inlined(text, values);
-          if (first !== undefined) {
-            return run({ text: `${begin}; ${first}` }).then((results) =>
-              Array.isArray(results) ? results.at(-1) : results,
-            );
-          }
-          return run({ text: begin }).then(() => query(text, parameters ?? []));
+        if (text.startsWith(AT_NEXT_STATEMENT)) {
+          const statement = text.slice(AT_NEXT_STATEMENT.length);
+          // Outside a transaction nothing may follow before the connection goes back: send it now.
+          if (!inTransaction) return run({ text: statement });
+          held.push(statement);
+          return Promise.resolve(NOTHING);
+        }
+        const ending = END.test(text);
+        if (ending) inTransaction = false;
+        if (held.length > 0) {
+          const pending = held;
+          const sentNothing = beginHeld;
+          held = [];
+          beginHeld = false;
+          // Nothing sent, nothing to end; and a rollback drops the held writes with it.
+          if (ending && sentNothing && (pending.length === 1 || ROLLBACK.test(text))) return Promise.resolve(NOTHING);
+          if (ending && ROLLBACK.test(text)) return run({ text });
+          const next = values.length === 0 ? text : inlined(text, values);
+          if (next !== undefined) return run({ text: [...pending, next].join('; ') }).then(lastResult);
+          return run({ text: pending.join('; ') }).then(() => query(text, parameters ?? []));
         }
         return run(names && isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values });
       }

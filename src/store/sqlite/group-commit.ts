@@ -6,7 +6,7 @@
  * durable (`afterCommit`, see wal-sync.ts).
  */
 import type { Db } from '../schema.js';
-import { translateDriverError } from '../store-errors.js';
+import { StoreUnavailableError, translateDriverError } from '../store-errors.js';
 
 /** Runs a statement without results (BEGIN, SAVEPOINT, COMMIT...) on the writing connection, now. */
 export type ControlStatement = (text: string) => void;
@@ -80,7 +80,11 @@ export class GroupCommit {
           throw error;
         }
       });
-      await this.afterCommit();
+      await this.afterCommit().catch((error: unknown) => {
+        // Committed, but not known to be on disk: unavailable, not refused, so that no caller takes
+        // it for a write of its own that failed and writes it again (audit-log.ts).
+        throw new StoreUnavailableError('the commit could not be made durable', { cause: error });
+      });
     } catch (thrown) {
       // Rolled back, or committed but not known to be on disk: no caller may hear "done".
       const error = translateDriverError(thrown);
