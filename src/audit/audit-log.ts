@@ -134,7 +134,7 @@ const rowValues = (row: AuditRow) => AUDIT_COLUMNS.map((column) => row[column]);
 
 /** One row's insert, bound as the row's values in AUDIT_COLUMNS order. */
 function preparedInsert(
-  engine: Pick<StoreEngine, 'db' | 'runPrepared' | 'deferToCommit'>,
+  engine: Pick<StoreEngine, 'db' | 'runPrepared' | 'deferWrite'>,
 ): PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never> {
   return prepare<ReadonlyArray<AuditRow[keyof AuditRow]>, never>(engine, (s) => {
     const row: Record<string, unknown> = {};
@@ -158,29 +158,22 @@ export class SqlAuditLog implements AuditLog {
   private readonly appendRows: AppendRows;
   private readonly insert: PreparedQuery<ReadonlyArray<AuditRow[keyof AuditRow]>, never>;
 
-  constructor(
-    private readonly engine: Pick<
-      StoreEngine,
-      'db' | 'writeTransaction' | 'runPrepared' | 'deferToCommit' | 'capabilities'
-    >,
-  ) {
+  constructor(private readonly engine: Pick<StoreEngine, 'db' | 'runPrepared' | 'deferWrite' | 'capabilities'>) {
     this.insert = preparedInsert(engine);
-    // Without a bulk appender (an engine confined to a transaction), a batch is a plain transaction.
-    this.appendRows =
-      engine.capabilities.bulkAppender?.('audit_log', AUDIT_APPEND_COLUMNS) ??
-      ((rows) =>
-        engine.writeTransaction(async (trx) => {
-          for (const row of rows) await this.insert.execute(trx, row as ReturnType<typeof rowValues>);
-        }));
+    const appendRows = engine.capabilities.bulkAppender?.('audit_log', AUDIT_APPEND_COLUMNS);
+    // Both engines append in batches; only an engine confined to a transaction does not.
+    if (!appendRows) throw new Error('the audit log needs an engine that appends rows in batches');
+    this.appendRows = appendRows;
   }
 
   /**
-   * An appender for the unit of work whose transaction is `trx`. Nothing in the unit reads the row
-   * back, so it may go with the transaction's COMMIT (`StoreEngine.deferToCommit`).
+   * An appender for the unit of work whose transaction is `trx`. Nothing in the unit needs the
+   * insert's result, so it may be held back to go with the transaction's next statement
+   * (`StoreEngine.deferWrite`).
    */
   within(trx: Db): AuditAppender {
     return {
-      append: (entry) => this.insert.atCommit(trx, rowValues(toRow(entry))),
+      append: (entry) => this.insert.deferred(trx, rowValues(toRow(entry))),
     };
   }
 

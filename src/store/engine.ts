@@ -81,7 +81,7 @@ export interface StoreEngine {
    * whole transaction rolls back, just as if it had failed on its own. SQLite has no round trips to
    * save.
    */
-  readonly deferToCommit?: (trx: Db, sql: string, parameters: readonly unknown[]) => Promise<boolean>;
+  readonly deferWrite?: (trx: Db, sql: string, parameters: readonly unknown[]) => Promise<boolean>;
   /** Runs `fn` on one consistent snapshot of the database, while writers carry on. */
   readSnapshot<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /**

@@ -55,12 +55,10 @@ interface RecordValues {
 /**
  * The statements of every write with an Idempotency-Key (stripe-node sends one on every POST),
  * built once (see prepared-query.ts): the claim's insert and its look at the record, and the
- * completion, which nothing reads back and which may go with the commit.
+ * completion, whose result nothing needs and which may be held back (StoreEngine.deferWrite).
  */
 function idempotencyQueries(engine: StoreEngine) {
   const db = engine.db;
-  const record = (s: RecordValues) =>
-    db.selectFrom('idempotency_keys').where('owner', '=', s.owner).where('idem_key', '=', s.key);
   return {
     claim: prepare<
       RecordValues & { fingerprint: string; requestId: string; created: number; lockedUntil: number },
@@ -78,7 +76,9 @@ function idempotencyQueries(engine: StoreEngine) {
         })
         .onConflict((oc) => oc.columns(['owner', 'idem_key']).doNothing()),
     ),
-    read: prepare<RecordValues, Selectable<IdempotencyKeysTable>>(engine, (s) => record(s).selectAll()),
+    read: prepare<RecordValues, Selectable<IdempotencyKeysTable>>(engine, (s) =>
+      db.selectFrom('idempotency_keys').selectAll().where('owner', '=', s.owner).where('idem_key', '=', s.key),
+    ),
     complete: prepare<RecordValues & { requestId: string; status: number; body: string }, never>(engine, (s) =>
       db
         .updateTable('idempotency_keys')
@@ -153,7 +153,7 @@ export class SqlIdempotencyStore implements IdempotencyStore, TransactionBound<S
   }
 
   async complete(owner: string, key: string, requestId: string, status: number, body: string): Promise<void> {
-    await this.engine.writeTransaction((trx) => this.q.complete.atCommit(trx, { owner, key, requestId, status, body }));
+    await this.engine.writeTransaction((trx) => this.q.complete.deferred(trx, { owner, key, requestId, status, body }));
   }
 
   async deleteOlderThan(cutoff: number): Promise<number> {

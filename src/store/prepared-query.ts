@@ -28,10 +28,10 @@ export interface PreparedQuery<Params, Row> {
   rows(db: Db, params: Params): Promise<Row[]>;
   /**
    * A write whose result nobody reads, in the write transaction `db`: sent with the transaction's
-   * next statement (at the latest its COMMIT) where the engine can (`StoreEngine.deferToCommit`),
+   * next statement (at the latest its COMMIT) where the engine can (`StoreEngine.deferWrite`),
    * run now otherwise.
    */
-  atCommit(db: Db, params: Params): Promise<void>;
+  deferred(db: Db, params: Params): Promise<void>;
 }
 
 /**
@@ -44,7 +44,7 @@ export const isPreparedSql = (text: string): boolean => preparedSql.has(text);
 
 /** A query of `engine`'s, built by `build` from slots, compiled once. */
 export function prepare<Params extends object, Row>(
-  engine: Pick<StoreEngine, 'runPrepared' | 'deferToCommit'>,
+  engine: Pick<StoreEngine, 'runPrepared' | 'deferWrite'>,
   build: (slots: Slots<Params>) => Compilable<Row>,
 ): PreparedQuery<Params, Row> {
   const slots = new Proxy({}, { get: (_target, name) => new Slot(String(name)) }) as Slots<Params>;
@@ -61,8 +61,8 @@ export function prepare<Params extends object, Row>(
   return {
     execute,
     rows: async (db, params) => (await execute(db, params)).rows,
-    atCommit: async (db, params) => {
-      if (!(await engine.deferToCommit?.(db, compiled.sql, values(params)))) await execute(db, params);
+    deferred: async (db, params) => {
+      if (!(await engine.deferWrite?.(db, compiled.sql, values(params)))) await execute(db, params);
     },
   };
 }

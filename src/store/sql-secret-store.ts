@@ -121,9 +121,9 @@ export class SqlSecretStore implements SecretStore, TransactionBound<SqlSecretSt
       const { existing, full } = await this.occupancy(trx, values, rules.maxPerScope);
       if (full) return 'scope_full';
       // Replace means a new secret: new id, new created, new expiry (README, decision G1). An expired
-      // row that the sweep has not removed yet is replaced the same way. Nothing reads the row back
-      // before the commit, which it may go with (StoreEngine.deferToCommit).
-      await this.q.upsert.atCommit(trx, toRow(secret, values));
+      // row that the sweep has not removed yet is replaced the same way. Nothing here needs the
+      // upsert's result, so it may be held back to go with the next statement (StoreEngine.deferWrite).
+      await this.q.upsert.deferred(trx, toRow(secret, values));
       return existing ? 'replaced' : 'created';
     }, scopeLockKey(secret));
   }
@@ -155,7 +155,7 @@ export class SqlSecretStore implements SecretStore, TransactionBound<SqlSecretSt
     return this.engine.writeTransaction(async (trx) => {
       const [row] = await this.q.find.rows(trx, namedValues(key, now));
       if (!row) return undefined;
-      await this.q.deleteById.atCommit(trx, { id: row.id });
+      await this.q.deleteById.deferred(trx, { id: row.id });
       return foundUnder(key, row);
     });
   }

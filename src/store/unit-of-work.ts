@@ -18,7 +18,7 @@ export function withinTransaction(engine: StoreEngine, trx: Db): StoreEngine {
     capabilities: Object.assign({}, engine.capabilities, { bulkAppender: undefined }),
     db: trx,
     runPrepared: engine.runPrepared,
-    deferToCommit: engine.deferToCommit,
+    deferWrite: engine.deferWrite,
     description: engine.description,
     migrationSchema: engine.migrationSchema,
     readSnapshot: (fn) => fn(trx),

@@ -1,8 +1,8 @@
 /**
  * A prepared statement's values written into its SQL, for a statement that has to travel in a simple
- * query (which carries no parameters): the writes sent with COMMIT (transactions.ts). Only SQL
- * the code compiled (prepared-query.ts) comes here, whose `$n` are all placeholders; every value
- * goes in as a literal escaped by the driver, or is refused.
+ * query (which carries no parameters) with others: a held-back BEGIN or write and what follows it
+ * (translating-pool.ts). Only SQL the code compiled (prepared-query.ts) comes here, whose `$n` are
+ * all placeholders; every value goes in as a literal escaped by the driver, or is refused.
  */
 export function inlineParameters(
   text: string,

@@ -7,7 +7,6 @@ import type pg from 'pg';
 import type { StoreEngine } from '../engine.js';
 import type { Database } from '../schema.js';
 import { redactDatabaseUrl } from './database-url.js';
-import { inlineParameters } from './inline-parameters.js';
 import { poolSelectRunner, rethrow, StatementNames } from './named-statements.js';
 import {
   describeConnection,
@@ -112,9 +111,9 @@ export async function openPostgres(options: PostgresOptions): Promise<StoreEngin
     runPrepared: (target, text, parameters) =>
       (target === db ? onPool(text, parameters) : undefined) ??
       target.executeQuery(CompiledQuery.raw(text, [...parameters])),
-    deferToCommit: async (trx, text, parameters) => {
+    deferWrite: async (trx, text, parameters) => {
       if (trx === db) return false;
-      await sql.raw(AT_NEXT_STATEMENT + inlineParameters(text, parameters, postgres.escapeLiteral)).execute(trx);
+      await trx.executeQuery(CompiledQuery.raw(AT_NEXT_STATEMENT + text, [...parameters]));
       return true;
     },
     writeTransaction: (fn, lockKey) =>

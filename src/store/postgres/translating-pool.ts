@@ -19,12 +19,14 @@ import { breaksConnection } from './transactions.js';
  * goes on (transactions.ts).
  */
 const BEGIN = /^begin\b[^;]*(;\s*set local [^;]*)?$/i;
+/** Any BEGIN, a lock with it or not. */
+const OPENS = /^begin\b/i;
 const END = /^(commit|rollback)\s*$/i;
 const ROLLBACK = /^rollback\s*$/i;
 
 /**
  * The mark of a write held back to go with its transaction's next statement, at the latest its
- * COMMIT (`StoreEngine.deferToCommit`): SQL with its values written in, no parameters.
+ * COMMIT (`StoreEngine.deferWrite`): a prepared query, whose values the pool writes in as literals.
  */
 export const AT_NEXT_STATEMENT = '/* with the next statement */ ';
 
@@ -52,10 +54,8 @@ export function translatingPool(
       // instead of handing it to the next request, which would queue behind an unanswered query.
       let lost: Error | undefined;
       // Statements not sent yet, sent before the transaction's next one (see below): a BEGIN, and
-      // writes held back to go with what follows (`AT_NEXT_STATEMENT`).
+      // writes held back to go with what follows (`AT_NEXT_STATEMENT`), written as literals.
       let held: string[] = [];
-      // Whether the held statements start with BEGIN: the transaction has sent nothing yet.
-      let beginHeld = false;
       let inTransaction = false;
       const run = (config: pg.QueryConfig) =>
         client.query(config).catch((error: unknown) => {
@@ -77,30 +77,35 @@ export function translatingPool(
         // them. A transaction that ran nothing sends nothing.
         if (BEGIN.test(text)) {
           held = [text];
-          beginHeld = true;
           inTransaction = true;
           return Promise.resolve(NOTHING);
         }
+        if (OPENS.test(text)) inTransaction = true;
         if (text.startsWith(AT_NEXT_STATEMENT)) {
-          const statement = text.slice(AT_NEXT_STATEMENT.length);
-          // Outside a transaction nothing may follow before the connection goes back: send it now.
-          if (!inTransaction) return run({ text: statement });
-          held.push(statement);
+          const write = text.slice(AT_NEXT_STATEMENT.length);
+          // Outside a transaction nothing may follow before the connection goes back, and a write
+          // that cannot be written as literals needs its parameters: either one goes now.
+          const literal = inTransaction ? inlined(write, values) : undefined;
+          if (literal === undefined) return query(write, values);
+          held.push(literal);
           return Promise.resolve(NOTHING);
         }
         const ending = END.test(text);
         if (ending) inTransaction = false;
         if (held.length > 0) {
           const pending = held;
-          const sentNothing = beginHeld;
           held = [];
-          beginHeld = false;
-          // Nothing sent, nothing to end; and a rollback drops the held writes with it.
-          if (ending && sentNothing && (pending.length === 1 || ROLLBACK.test(text))) return Promise.resolve(NOTHING);
-          if (ending && ROLLBACK.test(text)) return run({ text });
+          const sentNothing = BEGIN.test(pending[0] as string);
+          if (ending) {
+            // A rollback drops the held writes; one that ends a transaction which sent nothing,
+            // or a commit of one that held nothing but its BEGIN, has nothing to end.
+            const rollback = ROLLBACK.test(text);
+            if (sentNothing && (rollback || pending.length === 1)) return Promise.resolve(NOTHING);
+            if (rollback) return run({ text });
+          }
           const next = values.length === 0 ? text : inlined(text, values);
           if (next !== undefined) return run({ text: [...pending, next].join('; ') }).then(lastResult);
-          return run({ text: pending.join('; ') }).then(() => query(text, parameters ?? []));
+          return run({ text: pending.join('; ') }).then(() => query(text, values));
         }
         return run(names && isPreparedSql(text) ? { name: names.of(text), text, values } : { text, values });
       }

@@ -28,12 +28,20 @@ export interface SqliteOptions {
 }
 
 /**
- * `bulkAppender` on SQLite: a batch of rows is one write of the group commit, inserted one after
- * the other with one prepared statement and no savepoint of their own (the write's savepoint undoes
- * them together). Each row as a write of its own paid a savepoint, its release and the promises of
- * a write in the batch.
+ * How SQLite writes: through the group commit on the writing connection, whose control statements
+ * run straight on it. `bulkAppender` makes a batch of rows one write of the group commit, inserted
+ * one after the other with one prepared statement and no savepoint of their own (the write's
+ * savepoint undoes them together); each row as a write of its own paid a savepoint, its release and
+ * the promises of a write in the batch.
  */
-function sqliteCapabilities(writeTransaction: StoreEngine['writeTransaction'], onWriter: StatementRunner) {
+function groupWrites(
+  db: Db,
+  afterCommit: () => Promise<void>,
+  onWriter: StatementRunner,
+): Pick<StoreEngine, 'writeTransaction' | 'capabilities'> {
+  const writeTransaction = new GroupCommit(db, afterCommit, (text) => {
+    onWriter(text, []);
+  }).run;
   const capabilities: EngineCapabilities = {
     bytesType: 'blob',
     autoIncrementKey: { type: 'integer', autoIncrement: true },
@@ -45,7 +53,7 @@ function sqliteCapabilities(writeTransaction: StoreEngine['writeTransaction'], o
         });
     },
   };
-  return capabilities;
+  return { writeTransaction, capabilities };
 }
 
 /** Runs `fn` in one deferred transaction on the writing connection: one consistent snapshot. */
@@ -94,12 +102,10 @@ export async function openSqlite(options: SqliteOptions): Promise<StoreEngine> {
     }
     return seenVersion;
   };
-  const writeTransaction = new GroupCommit(db, walSync, (text) => {
-    onWriter(text, []);
-  }).run;
+  const { writeTransaction, capabilities } = groupWrites(db, walSync, onWriter);
   return {
     kind: 'sqlite',
-    capabilities: sqliteCapabilities(writeTransaction, onWriter),
+    capabilities,
     db,
     description: `sqlite ${options.file}`,
     // Prepared selects on the engine's database (a find, a key lookup, a page of a list) run outside
@@ -139,16 +145,10 @@ function openSqliteInMemory(image: Buffer | undefined): StoreEngine {
   const statements = withStatementCache(native);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   const onWriter = statementRunner(statements, false);
-  const writeTransaction = new GroupCommit(
-    db,
-    async () => {},
-    (text) => {
-      onWriter(text, []);
-    },
-  ).run;
+  const { writeTransaction, capabilities } = groupWrites(db, async () => {}, onWriter);
   return {
     kind: 'sqlite',
-    capabilities: sqliteCapabilities(writeTransaction, onWriter),
+    capabilities,
     db,
     description: 'sqlite in memory',
     runPrepared: (target, text, parameters) =>

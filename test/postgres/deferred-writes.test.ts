@@ -1,5 +1,5 @@
 /**
- * A unit of work's audit row goes with its COMMIT on PostgreSQL (`StoreEngine.deferToCommit`):
+ * A unit of work's audit row goes with its COMMIT on PostgreSQL (`StoreEngine.deferWrite`):
  * written into the SQL as literals, in the same round trip. These tests hold it to the promises of a
  * statement run on its own: it lands only with the commit, every value comes back as it went in,
  * and if it fails, nothing of the transaction stays and the connection serves the next one.
@@ -78,7 +78,7 @@ describe('a write held back on PostgreSQL to go with the next statement or COMMI
     let seenInside: string | undefined;
     const sent = await queriesSent(() =>
       engine.writeTransaction(async (trx) => {
-        await insert.atCommit(trx, { key: 'later', value: 'v' });
+        await insert.deferred(trx, { key: 'later', value: 'v' });
         seenInside = (await trx.selectFrom('meta').select('value').where('key', '=', 'later').executeTakeFirst())
           ?.value;
       }),
@@ -115,7 +115,7 @@ describe('a write held back on PostgreSQL to go with the next statement or COMMI
     const sent = await queriesSent(() =>
       expect(
         engine.writeTransaction(async (trx) => {
-          await insert.atCommit(trx, { key: 'dropped', value: 'v' });
+          await insert.deferred(trx, { key: 'dropped', value: 'v' });
           throw new Error('changed my mind');
         }),
       ).rejects.toThrow('changed my mind'),
@@ -135,7 +135,7 @@ describe('a write held back on PostgreSQL to go with the next statement or COMMI
       '',
     ];
     await engine.writeTransaction(async (trx) => {
-      for (const [i, value] of values.entries()) await insert.atCommit(trx, { key: `odd-${i}`, value });
+      for (const [i, value] of values.entries()) await insert.deferred(trx, { key: `odd-${i}`, value });
     });
     for (const [i, value] of values.entries()) expect(await storedValue(`odd-${i}`)).toBe(value);
   });
@@ -149,8 +149,8 @@ describe('a write held back on PostgreSQL to go with the next statement or COMMI
     );
     const bytes = Buffer.from([0, 0x27, 0x5c, 0x78, 0xff, 0x0a, 0x22, 0x3b]);
     await engine.writeTransaction(async (trx) => {
-      await insert.atCommit(trx, { k: 'odd', v: bytes });
-      await insert.atCommit(trx, { k: 'empty', v: Buffer.alloc(0) });
+      await insert.deferred(trx, { k: 'odd', v: bytes });
+      await insert.deferred(trx, { k: 'empty', v: Buffer.alloc(0) });
     });
     const rows = await db.selectFrom('blobs').select(['k', 'v']).orderBy('k').execute();
     expect(rows).toEqual([
@@ -164,32 +164,32 @@ describe('a write held back on PostgreSQL to go with the next statement or COMMI
     const failed = engine.writeTransaction(async (trx) => {
       await trx.insertInto('meta').values({ key: 'kept-out', value: '1' }).execute();
       // The same key twice: the second insert breaks the primary key, at COMMIT.
-      await insert.atCommit(trx, { key: 'twice', value: 'a' });
-      await insert.atCommit(trx, { key: 'twice', value: 'b' });
+      await insert.deferred(trx, { key: 'twice', value: 'a' });
+      await insert.deferred(trx, { key: 'twice', value: 'b' });
     });
     await expect(failed).rejects.toThrow();
     expect(await storedValue('kept-out')).toBeUndefined();
     expect(await storedValue('twice')).toBeUndefined();
     await engine.writeTransaction(async (trx) => {
-      await insert.atCommit(trx, { key: 'after', value: 'ok' });
+      await insert.deferred(trx, { key: 'after', value: 'ok' });
     });
     expect(await storedValue('after')).toBe('ok');
   });
 
   it('goes with the commit of a unit of work, whose stores see the engine through the transaction', async () => {
     const insert = prepare<{ key: string; value: string }, never>(
-      { runPrepared: engine.runPrepared, deferToCommit: engine.deferToCommit },
+      { runPrepared: engine.runPrepared, deferWrite: engine.deferWrite },
       (s) => engine.db.insertInto('meta').values({ key: s.key, value: s.value }),
     );
     await engine.writeTransaction(async (trx) => {
       const confined = withinTransaction(engine, trx);
-      await insert.atCommit(confined.db, { key: 'unit', value: 'of work' });
+      await insert.deferred(confined.db, { key: 'unit', value: 'of work' });
     });
     expect(await storedValue('unit')).toBe('of work');
   });
 
   it('runs at once outside a transaction', async () => {
-    await insertMeta().atCommit(engine.db, { key: 'alone', value: 'now' });
+    await insertMeta().deferred(engine.db, { key: 'alone', value: 'now' });
     expect(await storedValue('alone')).toBe('now');
   });
 
